@@ -1,0 +1,24 @@
+/* mem.c: guest RAM allocation. */
+#include "mem.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+int guest_ram_alloc(struct guest_ram *ram, u64 size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	ram->base = p;
+	ram->size = size;
+	return 0;
+}
+
+void guest_ram_free(struct guest_ram *ram)
+{
+	if (ram->base)
+		munmap(ram->base, ram->size);
+	ram->base = NULL;
+	ram->size = 0;
+}
