@@ -37,7 +37,7 @@ $(B)/%.o: %.c
 $(B)/libcetvm.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/unit/%: tests/unit/%.c $(B)/libcetvm.a tests/unit/unit.h
+$(B)/unit/%: tests/unit/%.c $(B)/libcetvm.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(B)/libcetvm.a $(LDLIBS)
 

@@ -137,6 +137,9 @@ struct vcpu;
 /* Every call returns 0 or a negative errno, as the KVM ioctls do. */
 struct accel_ops {
 	const char *name;
+	/* Time is derived from the instruction count (emu) rather than the
+	 * host clock (kvm): idle time can be skipped. */
+	bool virtual_time;
 	/* Is this accelerator usable here? NULL or a reason it is not. */
 	const char *(*unavailable)(void);
 	int (*create)(struct vcpu **out, const struct accel_env *env, int id);
@@ -164,7 +167,10 @@ struct accel_ops {
 	 * should return VCPU_EXIT_DEADLINE (~0 for none). On HLT the
 	 * machine may advance time with set_tsc() (emu only). */
 	u64 (*get_tsc)(struct vcpu *v);
+	/* Only with virtual_time: jump the clock forward (idle skipping). */
 	void (*set_tsc)(struct vcpu *v, u64 tsc);
+	/* Guest TSC ticks per second. */
+	u64 (*tsc_hz)(struct vcpu *v);
 	void (*set_deadline)(struct vcpu *v, u64 tsc);
 	/* Count of guest instructions retired (0 if unknown, e.g. kvm). */
 	u64 (*icount)(struct vcpu *v);

@@ -1,0 +1,98 @@
+/* cet.c: CET predicates, the IBT tracker and ENDBR (spec/cet.md 7). */
+#include "cet.h"
+
+#include "../log.h"
+#include "ops.h"
+
+void cet_refresh(struct cpu *cpu)
+{
+	cpu->sse_cur = cet_sse(cpu, cpu->cpl);
+	cpu->ibt_wait = cet_ibte(cpu, cpu->cpl) && (*cet_ctl(cpu, cpu->cpl) & CET_WAIT_ENDBR);
+}
+
+static bool is_endbr(const struct cpu *cpu, const struct insn *in)
+{
+	return in->map == 1 && in->op == 0x1e && (in->flags & IF_REP) &&
+	       in->modrm == (cpu->m64 ? 0xfa : 0xfb);
+}
+
+/* Legacy code-page bitmap lookup (spec 7.3 step 2): an implicit supervisor
+ * data read of the bit for the page holding la. */
+static bool legacy_page(struct cpu *cpu, u64 ctl, u64 la)
+{
+	u64 base = ctl & ~0xfffull;
+	u64 byte = cpu_read_slow(cpu, base + ((la & 0xffffffffffffull) >> 15), 1, ACC_SUPER);
+	return (byte >> ((la >> 12) & 7)) & 1;
+}
+
+void cet_check_endbr(struct cpu *cpu, const struct insn *first)
+{
+	u64 *ctl = cet_ctl(cpu, cpu->cpl);
+	if (is_endbr(cpu, first))
+		return; /* op_endbr moves the tracker to IDLE when it executes */
+	if (first->map == 0 && first->op == 0xcc)
+		return; /* INT3 is exempt (spec 7.3, open question: Bochs) */
+	u64 la = cpu->seg[SEG_CS].base + cpu->rip;
+	if ((*ctl & CET_LEG_IW_EN) && legacy_page(cpu, *ctl, la)) {
+		*ctl &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
+		if (!(*ctl & CET_SUPPRESS_DIS))
+			*ctl |= CET_SUPPRESS;
+		cet_refresh(cpu);
+		return;
+	}
+	if (cpu->trace & CPU_TRACE_CET)
+		log_info("#CP(3) ENDBRANCH: missing ENDBR at rip %#llx, cpl %d",
+			 (unsigned long long)cpu->rip, cpu->cpl);
+	cpu_fault(cpu, X86_EXC_CP, CP_ENDBRANCH);
+}
+
+/* ENDBR32/ENDBR64 (F3 0F 1E FB/FA): the mode-correct form ends a WAIT. */
+void op_endbr(struct cpu *cpu, const struct insn *in)
+{
+	if (!is_endbr(cpu, in) || !cet_ibte(cpu, cpu->cpl))
+		return;
+	*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
+	cet_refresh(cpu);
+}
+
+static unsigned ss_width(const struct cpu *cpu)
+{
+	return cpu->m64 ? 8 : 4;
+}
+
+void cet_push_ret(struct cpu *cpu, u64 ret)
+{
+	unsigned n = ss_width(cpu);
+	u64 ssp = cpu->cet.ssp - n;
+	if (n == 4)
+		ssp &= 0xffffffffull;
+	cpu_write_slow(cpu, ssp, n, ret, ACC_SHSTK | ACC_WRITE);
+	cpu->cet.ssp = ssp;
+}
+
+void cet_pop_ret(struct cpu *cpu, u64 ret)
+{
+	unsigned n = ss_width(cpu);
+	u64 ssp = cpu->cet.ssp;
+	u64 shadow = cpu_read_slow(cpu, ssp, n, ACC_SHSTK);
+	if (shadow != (ret & size_mask(n))) {
+		if (cpu->trace & CPU_TRACE_CET)
+			log_info("#CP(1) NEAR-RET at rip %#llx, cpl %d: return address %#llx, "
+				 "shadow stack has %#llx at ssp %#llx",
+				 (unsigned long long)cpu->rip, cpu->cpl, (unsigned long long)ret,
+				 (unsigned long long)shadow, (unsigned long long)ssp);
+		cpu_fault(cpu, X86_EXC_CP, CP_NEAR_RET);
+	}
+	cpu->cet.ssp = n == 4 ? (ssp + n) & 0xffffffffull : ssp + n;
+}
+
+void cet_indirect_branch(struct cpu *cpu, const struct insn *in)
+{
+	u64 *ctl = cet_ctl(cpu, cpu->cpl);
+	if (!cet_ibte(cpu, cpu->cpl) || (*ctl & CET_SUPPRESS))
+		return;
+	if ((in->flags & IF_NOTRACK) && (*ctl & CET_NO_TRACK_EN))
+		return;
+	*ctl |= CET_WAIT_ENDBR;
+	cet_refresh(cpu);
+}

@@ -1,0 +1,55 @@
+/* cet.h: Control-flow Enforcement Technology in one place (spec/cet.md).
+ *
+ * The predicates (shadow stack / IBT enabled at a CPL), the IBT tracker and
+ * its check, and the shadow-stack operations. Instructions that CET affects
+ * call these hooks, one line each.
+ */
+#ifndef CETVM_CET_H
+#define CETVM_CET_H
+
+#include "cpu.h"
+
+/* CTL(c) of spec 0: U_CET at CPL 3, else S_CET. */
+static inline u64 *cet_ctl(struct cpu *cpu, unsigned cpl)
+{
+	return cpl == 3 ? &cpu->cet.u_cet : &cpu->cet.s_cet;
+}
+
+static inline bool cet_pm(const struct cpu *cpu)
+{
+	return (cpu->cr0 & X86_CR0_PE) && !(cpu->eflags & X86_EFLAGS_VM);
+}
+
+/* SSE(c): shadow stack enabled at CPL c. */
+static inline bool cet_sse(struct cpu *cpu, unsigned cpl)
+{
+	return (cpu->cr4 & X86_CR4_CET) && cet_pm(cpu) && (*cet_ctl(cpu, cpl) & CET_SHSTK_EN);
+}
+
+/* IBTE(c): indirect branch tracking enabled at CPL c. */
+static inline bool cet_ibte(struct cpu *cpu, unsigned cpl)
+{
+	return (cpu->cr4 & X86_CR4_CET) && cet_pm(cpu) && (*cet_ctl(cpu, cpl) & CET_ENDBR_EN);
+}
+
+/* Recompute the cached predicates after CR0/CR4/EFLAGS.VM/CPL/MSR changes. */
+void cet_refresh(struct cpu *cpu);
+
+/* True when the tracker of the current CPL waits for an ENDBR. */
+static inline bool cet_tracker_armed(const struct cpu *cpu)
+{
+	return cpu->ibt_wait;
+}
+
+/* Near CALL / RET shadow-stack steps (spec 5.5). pop compares with the
+ * return address from the normal stack and raises #CP(1) on mismatch. */
+void cet_push_ret(struct cpu *cpu, u64 ret);
+void cet_pop_ret(struct cpu *cpu, u64 ret);
+
+/* Near indirect CALL/JMP completed: arm the tracker (spec 7.2). */
+void cet_indirect_branch(struct cpu *cpu, const struct insn *in);
+
+/* The IBT check before the first instruction of a block (spec 7.3). */
+void cet_check_endbr(struct cpu *cpu, const struct insn *first);
+
+#endif

@@ -1,0 +1,425 @@
+/* cpu.h: the architectural x86-64 CPU of the emu accelerator.
+ *
+ * One struct cpu holds all architectural state. Instructions are decoded
+ * once into struct insn (decode.c), grouped into blocks cached by
+ * guest-physical address (exec.c), and executed by handlers with the single
+ * signature `void op_xxx(struct cpu *, const struct insn *)`.
+ *
+ * Contract for handlers:
+ *  - On entry cpu->rip is the address of the instruction and cpu->next_rip
+ *    the address after it. Branches write cpu->next_rip.
+ *  - Architectural faults call cpu_fault() (or the cpu_gp/cpu_ud helpers),
+ *    which does not return. RIP is rolled back automatically because it is
+ *    only advanced after the handler returns. A handler must not commit
+ *    register state (RSP in particular) before its last access that can
+ *    fault, or it must record a rollback with cpu_save_rollback().
+ *  - Flags are lazy: arithmetic records an operation with cpu_set_cc(); code
+ *    that needs EFLAGS calls cpu_get_rflags() / cpu_cond().
+ */
+#ifndef CETVM_CPU_H
+#define CETVM_CPU_H
+
+#include <setjmp.h>
+
+#include "../accel/accel.h"
+#include "../types.h"
+#include "x86.h"
+
+struct cpu;
+struct insn;
+
+typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
+
+/* Register numbers (SDM encoding). */
+enum {
+	R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
+	R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+};
+#define REG_NONE 0xff
+#define REG_RIP 0xfe /* base register of a RIP-relative operand */
+
+/* Segment registers (SDM encoding), then the system segments. */
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COUNT };
+
+/* insn.flags */
+#define IF_REP 0x01      /* F3 (REP/REPE) */
+#define IF_REPNE 0x02    /* F2 */
+#define IF_LOCK 0x04
+#define IF_REX 0x08      /* any REX prefix present (selects SPL..DIL) */
+#define IF_NOTRACK 0x10  /* last segment override was 3E (spec 7.2) */
+#define IF_OPSIZE 0x20   /* 66 prefix present */
+#define IF_SEGOVR 0x40   /* explicit segment override */
+#define IF_MEM 0x80      /* ModRM selects memory (mod != 3) */
+
+/* A decoded instruction. Plain named fields, filled by decode.c. */
+struct insn {
+	insn_fn exec;
+	s32 disp;
+	u8 len;
+	u8 opsize;   /* operand size in bytes: 1, 2, 4, 8 */
+	u8 addrsize; /* address size in bytes: 2, 4, 8 */
+	u8 flags;    /* IF_* */
+	u8 reg;      /* ModRM.reg with REX.R, or register in opcode bits */
+	u8 rm;       /* ModRM.rm with REX.B (register form) */
+	u8 base;     /* memory form: base register, REG_NONE or REG_RIP */
+	u8 index;    /* memory form: index register or REG_NONE */
+	u8 scale;    /* shift count 0..3 */
+	u8 seg;      /* effective segment for the memory operand */
+	u8 op;       /* last opcode byte */
+	u8 map;      /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+	u8 modrm;    /* raw ModRM byte (0 if none) */
+	u8 sub;      /* handler-specific: ALU op, condition code, ... */
+	u16 imm2;    /* second immediate: ENTER level, far selector */
+	u8 vex_l;    /* reserved for VEX-encoded (BMI) forms: L bit */
+	u8 vex_v;    /* VEX.vvvv register (inverted back), REG_NONE if none */
+	u16 def;     /* index of the opcode-table entry (decode_name) */
+	u64 imm;     /* immediate (sign-extended where the SDM says so) */
+};
+
+/* Cached segment register: the hidden part, as in the VMCS. */
+struct seg {
+	u16 sel;
+	u64 base;
+	u32 limit; /* byte granular */
+	u32 attr;  /* SEG_ATTR_* bits below (VMCS access-rights layout) */
+};
+#define SEG_ATTR_TYPE 0xf
+#define SEG_ATTR_S (1u << 4)
+#define SEG_ATTR_DPL_SHIFT 5
+#define SEG_ATTR_P (1u << 7)
+#define SEG_ATTR_AVL (1u << 12)
+#define SEG_ATTR_L (1u << 13)
+#define SEG_ATTR_DB (1u << 14)
+#define SEG_ATTR_G (1u << 15)
+#define SEG_ATTR_UNUSABLE (1u << 16)
+
+struct dtable {
+	u64 base;
+	u16 limit;
+};
+
+/* Lazy-flags operations (flags.c). */
+enum cc_op {
+	CC_EAGER, /* cpu->eflags holds the arithmetic flags */
+	CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
+	CC_SHL, CC_SHR, CC_SAR, CC_MUL, CC_NEG,
+	CC_COUNT,
+};
+
+/* Software TLB (mmu.c). One array per access class. */
+#define TLB_BITS 9
+#define TLB_SIZE (1u << TLB_BITS)
+/* MMU_SLOW never holds entries: every access takes the slow path (#AC checks). */
+enum { MMU_SUP, MMU_USER, MMU_SLOW, MMU_COUNT };
+struct tlb_entry {
+	u64 rtag;  /* page linear address if readable via the fast path, else ~0 */
+	u64 wtag;  /* page linear address if writable via the fast path, else ~0 */
+	u8 *host;  /* host pointer to the page */
+};
+
+/* Code-fetch TLB entry: linear page -> guest-physical page. */
+struct itlb_entry {
+	u64 tag;
+	u64 phys;
+};
+
+/* An exception being raised or delivered. */
+struct cpu_event {
+	u8 vector;
+	bool has_error;
+	u32 error;
+};
+
+/* Values restored if the current instruction faults (see header comment). */
+struct cpu_rollback {
+	bool valid;
+	u64 rsp;
+	u64 ssp;
+	u8 cpl;
+};
+
+struct xmm {
+	u64 q[2];
+};
+
+struct fpu_state {
+	u16 fcw, fsw, ftw; /* ftw: full tag word, 2 bits per register */
+	u16 fop;
+	u64 fip, fdp;
+	u8 top;
+	long double st[8]; /* physical registers R0..R7 */
+	u32 mxcsr;
+	struct xmm xmm[16];
+	struct xmm ymmh[16]; /* upper halves when AVX state is enabled */
+};
+
+struct cet_state {
+	u64 u_cet, s_cet;
+	u64 pl_ssp[4];
+	u64 int_ssp_tab;
+	u64 ssp;
+};
+
+struct block;
+struct block_cache;
+
+struct cpu {
+	/* Hot state first. */
+	u64 r[16];
+	u64 rip, next_rip;
+	u64 cc_dst, cc_src, cc_src2;
+	enum cc_op cc_op;
+	u8 cc_size;   /* operand size of the recorded cc op, bytes */
+	u8 cpl;
+	u8 mmu_idx;   /* MMU_SUP or MMU_USER for data accesses */
+	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
+	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
+	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
+	bool brk;     /* stop executing the current block after this insn */
+	bool poll_irq;
+	u64 eflags;   /* all bits; arithmetic bits valid only if cc_op == CC_EAGER */
+	u64 icount;   /* guest instructions retired */
+	u64 deadline; /* icount at which run() returns (virtual time) */
+
+	struct seg seg[SEG_COUNT];
+	struct dtable gdtr, idtr;
+	u64 cr0, cr2, cr3, cr4, cr8;
+	u64 efer;
+	u64 xcr0, xss;
+	u64 dr[8];
+
+	/* MSR storage owned by the CPU (msr.c). */
+	u64 star, lstar, cstar, fmask;
+	u64 kernel_gs_base;
+	u64 sysenter_cs, sysenter_esp, sysenter_eip;
+	u64 tsc_offset; /* TSC = icount + tsc_offset */
+	u64 tsc_aux;
+	u64 pat;
+	u64 misc_enable;
+	u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[16];
+	u64 spec_ctrl;
+	u32 pkru;
+	u64 smbase;
+
+	struct cet_state cet;
+	struct fpu_state fpu;
+
+	/* Interrupt state. */
+	bool halted;
+	bool irq_shadow;     /* STI / MOV SS shadow: no interrupt before the next insn */
+	bool nmi_pending;
+	bool shutdown;       /* triple fault happened */
+	bool delivered;      /* cpu_deliver() ran (single-step bookkeeping) */
+
+	/* Faults. */
+	jmp_buf *fault_jmp;
+	struct cpu_event fault; /* the fault being raised */
+	int fault_nesting;      /* 0 none, 1 delivering, 2 delivering #DF */
+	struct cpu_event delivering;
+	struct cpu_rollback rollback;
+
+	/* Memory. */
+	struct tlb_entry tlb[MMU_COUNT][TLB_SIZE];
+	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
+	bool tlb_large; /* some entry came from a large page */
+	u8 *ram;
+	u64 ram_size;
+	u64 phys_mask; /* MAXPHYADDR mask */
+	u8 *code_pages; /* one byte per RAM page: 1 if decoded code lives there */
+	u32 *page_gen;  /* per RAM page: bumped when its code is invalidated */
+	struct block_cache *bc;
+
+	/* Configuration. */
+	struct vcpu_cpuid cpuid;
+	u32 feat[5][4]; /* [FL_*][FR_*]: cached feature words of the guest CPUID */
+	u64 xcr0_mask; /* settable XCR0 bits */
+	u64 xss_mask;  /* settable XSS bits */
+	unsigned trace;
+	const struct accel_env *env;
+	u64 unimpl_logged[8]; /* opcode bitmap of #UD already logged */
+};
+
+/* ---- lifecycle (cpu.c) ---- */
+int cpu_create(struct cpu **out, const struct accel_env *env);
+void cpu_destroy(struct cpu *cpu);
+void cpu_reset(struct cpu *cpu, bool init); /* RESET, or INIT when init */
+void cpu_set_cpuid(struct cpu *cpu, const struct vcpu_cpuid *cpuid);
+/* Everything this CPU implements (cpuid.c). */
+void cpu_supported_cpuid(struct vcpu_cpuid *out);
+const struct vcpu_cpuid_entry *cpu_cpuid_entry(const struct cpu *cpu, u32 leaf, u32 sub);
+/* Run until an exit; fills *exit. */
+void cpu_run(struct cpu *cpu, struct vcpu_exit *exit);
+
+/* ---- faults (except.c) ---- */
+__attribute__((noreturn)) void cpu_fault(struct cpu *cpu, int vector, u32 error);
+__attribute__((noreturn)) void cpu_fault_noerr(struct cpu *cpu, int vector);
+#define cpu_gp(cpu, e) cpu_fault(cpu, X86_EXC_GP, (e))
+#define cpu_ud(cpu) cpu_fault_noerr(cpu, X86_EXC_UD)
+/* #UD for an opcode cetvm does not implement: logged once with its bytes. */
+__attribute__((noreturn)) void cpu_unimplemented(struct cpu *cpu, const struct insn *in);
+void cpu_save_rollback(struct cpu *cpu);
+/* The run loop's catch: deliver cpu->fault (double fault, triple fault). */
+void cpu_handle_fault(struct cpu *cpu);
+/* Trace bits (same values as vm.h TRACE_*). */
+#define CPU_TRACE_CET (1u << 0)
+#define CPU_TRACE_EXC (1u << 1)
+#define CPU_TRACE_UNIMPL (1u << 2)
+/* Deliver an interrupt or exception through the IDT now.
+ * kind: EV_EXCEPTION (fault/trap: next_rip must already be set for traps),
+ * EV_SOFT (INT n: DPL check, return to next_rip), EV_EXTERNAL. */
+enum ev_kind { EV_EXCEPTION, EV_SOFT, EV_SOFT_EXC, EV_EXTERNAL, EV_PRIV_SOFT };
+void cpu_deliver(struct cpu *cpu, int vector, bool has_error, u32 error,
+		 enum ev_kind kind, u64 return_rip);
+
+/* ---- flags (flags.c) ---- */
+u64 cpu_get_rflags(struct cpu *cpu);
+/* Load RFLAGS (all bits the caller is allowed to change, already merged). */
+void cpu_set_rflags(struct cpu *cpu, u64 v);
+bool cpu_cond(struct cpu *cpu, unsigned cc); /* Jcc/SETcc/CMOVcc condition 0..15 */
+bool cpu_get_cf(struct cpu *cpu);
+static inline void cpu_set_cc(struct cpu *cpu, enum cc_op op, unsigned size,
+			      u64 dst, u64 src, u64 src2)
+{
+	cpu->cc_op = op;
+	cpu->cc_size = (u8)size;
+	cpu->cc_dst = dst;
+	cpu->cc_src = src;
+	cpu->cc_src2 = src2;
+}
+/* Make eflags hold the arithmetic flags and switch to CC_EAGER. */
+void cpu_flags_materialize(struct cpu *cpu);
+
+/* ---- memory (mmu.c) ---- */
+/* Access kinds for the slow path and the page walker. */
+#define ACC_READ 0
+#define ACC_WRITE 1u
+#define ACC_EXEC 2u
+#define ACC_USER 4u    /* force a user access (WRUSS) */
+#define ACC_SUPER 8u   /* force a supervisor (implicit) access */
+#define ACC_SHSTK 16u  /* shadow-stack access (spec 5.2) */
+#define ACC_NOFAULT 32u
+
+u64 cpu_read_slow(struct cpu *cpu, u64 la, unsigned size, unsigned acc);
+void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc);
+/* Translate for a fetch; returns guest-physical address (faults on error). */
+u64 cpu_translate(struct cpu *cpu, u64 la, unsigned acc);
+/* Walk without side effects or faults; false if not mapped. */
+bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys);
+void cpu_tlb_flush(struct cpu *cpu);
+void cpu_tlb_flush_page(struct cpu *cpu, u64 la);
+void cpu_tlb_drop_writes(struct cpu *cpu);
+void cpu_update_mmu_idx(struct cpu *cpu);
+/* Guest-physical accesses (RAM or MMIO bus). */
+u64 cpu_phys_read(struct cpu *cpu, u64 pa, unsigned size);
+void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v);
+/* Called when guest RAM page `pfn` was written and holds decoded code. */
+void cpu_code_written(struct cpu *cpu, u64 pfn);
+
+static inline u64 load_le(const u8 *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *p;
+	case 2: { u16 v; __builtin_memcpy(&v, p, 2); return v; }
+	case 4: { u32 v; __builtin_memcpy(&v, p, 4); return v; }
+	default: { u64 v; __builtin_memcpy(&v, p, 8); return v; }
+	}
+}
+
+static inline void store_le(u8 *p, unsigned size, u64 v)
+{
+	switch (size) {
+	case 1: *p = (u8)v; break;
+	case 2: { u16 x = (u16)v; __builtin_memcpy(p, &x, 2); break; }
+	case 4: { u32 x = (u32)v; __builtin_memcpy(p, &x, 4); break; }
+	default: __builtin_memcpy(p, &v, 8); break;
+	}
+}
+
+/* Linear-address data accesses at the current privilege. */
+static inline u64 cpu_read_lin(struct cpu *cpu, u64 la, unsigned size)
+{
+	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->rtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size))
+		return load_le(e->host + (la & 0xfff), size);
+	return cpu_read_slow(cpu, la, size, ACC_READ);
+}
+
+static inline void cpu_write_lin(struct cpu *cpu, u64 la, unsigned size, u64 v)
+{
+	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->wtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size)) {
+		store_le(e->host + (la & 0xfff), size, v);
+		return;
+	}
+	cpu_write_slow(cpu, la, size, v, ACC_WRITE);
+}
+
+/* ---- segmentation (seg.c) ---- */
+/* Linear address of seg:off for an access of `size` bytes; checks limits
+ * and canonical form, raising #GP(0) or #SS(0). */
+u64 cpu_seg_lin_slow(struct cpu *cpu, int seg, u64 off, unsigned size, bool write);
+static inline u64 cpu_canonical(u64 la)
+{
+	return (u64)((s64)(la << 16) >> 16);
+}
+static inline u64 cpu_seg_lin(struct cpu *cpu, int seg, u64 off, unsigned size, bool write)
+{
+	if (likely(cpu->m64)) {
+		u64 la = off + (seg >= SEG_FS ? cpu->seg[seg].base : 0);
+		if (likely(cpu_canonical(la) == la))
+			return la;
+	}
+	return cpu_seg_lin_slow(cpu, seg, off, size, write);
+}
+/* Load a segment register from a selector with the protected-mode checks
+ * of MOV/POP (SDM Vol. 2 MOV). */
+void cpu_load_seg(struct cpu *cpu, int seg, u16 sel);
+/* Load the hidden part directly (real mode, VM86, SYSCALL...). */
+void cpu_set_seg_real(struct cpu *cpu, int seg, u16 sel);
+/* Read an 8-byte descriptor from GDT/LDT; faults with #GP(sel) on limit. */
+u64 cpu_read_desc(struct cpu *cpu, u16 sel, int err_vec);
+void cpu_desc_to_seg(struct seg *s, u16 sel, u64 desc);
+void cpu_update_mode(struct cpu *cpu); /* after CS, CR0 or EFER changes */
+
+/* ---- operand helpers (operand.c) ---- */
+u64 cpu_ea(struct cpu *cpu, const struct insn *in);
+u64 cpu_get_reg(const struct cpu *cpu, unsigned reg, unsigned size, bool rex);
+void cpu_set_reg(struct cpu *cpu, unsigned reg, unsigned size, bool rex, u64 v);
+u64 cpu_mem_read(struct cpu *cpu, const struct insn *in, unsigned size);
+void cpu_mem_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v);
+/* The r/m operand, register or memory, of size in->opsize (or `size`). */
+u64 cpu_rm_read(struct cpu *cpu, const struct insn *in, unsigned size);
+void cpu_rm_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v);
+/* Stack: push/pop at SS:RSP with the current stack size. */
+void cpu_push(struct cpu *cpu, u64 v, unsigned size);
+u64 cpu_pop(struct cpu *cpu, unsigned size);
+unsigned cpu_stack_size(const struct cpu *cpu); /* 2, 4 or 8 bytes of RSP */
+static inline u64 size_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+/* ---- misc ---- */
+u64 cpu_tsc(const struct cpu *cpu);
+static inline bool cpu_has_feature(const struct cpu *cpu, int f) /* X86_FEATURE_* */
+{
+	return (cpu->feat[f >> 8][(f >> 5) & 3] >> (f & 31)) & 1;
+}
+/* Branch to a near target (checks canonical / CS limit). */
+void cpu_jump(struct cpu *cpu, u64 target, unsigned opsize);
+/* I/O permission for IN/OUT/INS/OUTS: IOPL, then the TSS bitmap (#GP(0)). */
+void cpu_io_check(struct cpu *cpu, u16 port, unsigned size);
+/* Port I/O through the machine's bus (exec.c). */
+u64 cpu_port_read(struct cpu *cpu, u16 port, unsigned size);
+void cpu_port_write(struct cpu *cpu, u16 port, unsigned size, u64 v);
+/* MSR access by the guest (msr.c): false means #GP(0). */
+bool cpu_msr_read(struct cpu *cpu, u32 index, u64 *value);
+bool cpu_msr_write(struct cpu *cpu, u32 index, u64 value);
+/* Control registers with their reserved-bit and interlock checks
+ * (system.c): false means #GP(0). */
+bool cpu_write_cr0(struct cpu *cpu, u64 v);
+bool cpu_write_cr3(struct cpu *cpu, u64 v);
+bool cpu_write_cr4(struct cpu *cpu, u64 v);
+bool cpu_write_efer(struct cpu *cpu, u64 v);
+
+#endif

@@ -1,0 +1,342 @@
+/* exec.c: decoded-block cache and the interpreter's run loop.
+ *
+ * Code is decoded once into blocks of struct insn that end at a control
+ * transfer, a state-changing instruction or the end of a page, and cached
+ * by guest-physical address in a direct-mapped table. A write to a RAM page
+ * that holds decoded code bumps that page's generation, which invalidates
+ * its blocks (Linux patches its own text). Events (interrupts, virtual-time
+ * deadlines, stop requests) are checked between blocks.
+ */
+#include "exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../log.h"
+#include "cet.h"
+#include "decode.h"
+
+#define BLOCK_MAX 32
+#define BC_HASH_BITS 16
+#define BC_ARENA (64u << 20)
+
+struct block {
+	u64 phys;  /* guest-physical address of the first byte */
+	u64 phys2; /* page of the bytes past the first page, or ~0 */
+	u32 gen, gen2;
+	u8 code_size;
+	u8 n;
+	struct insn insn[];
+};
+
+struct block_cache {
+	struct decode_table *dt;
+	u8 *arena;
+	size_t used;
+	struct block *table[1u << BC_HASH_BITS];
+};
+
+/* Stand-ins for what did not decode: too long (#GP), an architecturally
+ * invalid form (#UD), or an opcode cetvm lacks (#UD, logged once). */
+static void op_toolong(struct cpu *cpu, const struct insn *in)
+{
+	(void)in;
+	cpu_gp(cpu, 0);
+}
+
+static void op_invalid(struct cpu *cpu, const struct insn *in)
+{
+	(void)in;
+	cpu_ud(cpu);
+}
+
+static void op_unknown(struct cpu *cpu, const struct insn *in)
+{
+	cpu_unimplemented(cpu, in);
+}
+
+int exec_cache_create(struct cpu *cpu)
+{
+	struct block_cache *bc = calloc(1, sizeof(*bc));
+	if (!bc)
+		return -1;
+	bc->dt = decode_table_create();
+	bc->arena = malloc(BC_ARENA);
+	if (!bc->dt || !bc->arena) {
+		decode_table_destroy(bc->dt);
+		free(bc->arena);
+		free(bc);
+		return -1;
+	}
+	cpu->bc = bc;
+	return 0;
+}
+
+void exec_cache_destroy(struct cpu *cpu)
+{
+	if (!cpu->bc)
+		return;
+	decode_table_destroy(cpu->bc->dt);
+	free(cpu->bc->arena);
+	free(cpu->bc);
+	cpu->bc = NULL;
+}
+
+const struct decode_table *exec_decode_table(const struct cpu *cpu)
+{
+	return cpu->bc->dt;
+}
+
+void exec_cache_flush(struct cpu *cpu)
+{
+	memset(cpu->bc->table, 0, sizeof(cpu->bc->table));
+	cpu->bc->used = 0;
+}
+
+void cpu_code_written(struct cpu *cpu, u64 pfn)
+{
+	cpu->page_gen[pfn]++;
+	cpu->code_pages[pfn] = 0;
+	cpu->brk = true;
+}
+
+static unsigned bc_hash(u64 pa, unsigned code_size)
+{
+	u64 h = (pa ^ (pa >> BC_HASH_BITS) ^ ((u64)code_size << 7)) * 0x9e3779b97f4a7c15ull;
+	return (unsigned)(h >> (64 - BC_HASH_BITS));
+}
+
+static unsigned code_size(const struct cpu *cpu)
+{
+	if (cpu->m64)
+		return 8;
+	if ((cpu->cr0 & X86_CR0_PE) && !(cpu->eflags & X86_EFLAGS_VM) &&
+	    (cpu->seg[SEG_CS].attr & SEG_ATTR_DB))
+		return 4;
+	return 2;
+}
+
+/* Linear address of RIP, with the CS limit or canonical check (#GP(0)). */
+static u64 fetch_la(struct cpu *cpu)
+{
+	if (cpu->m64) {
+		if (cpu_canonical(cpu->rip) != cpu->rip)
+			cpu_gp(cpu, 0);
+		return cpu->rip;
+	}
+	if (cpu->rip > cpu->seg[SEG_CS].limit && (cpu->cr0 & X86_CR0_PE))
+		cpu_gp(cpu, 0);
+	return (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffffull;
+}
+
+static u64 fetch_phys(struct cpu *cpu, u64 la)
+{
+	bool user = cpu->cpl == 3;
+	struct itlb_entry *e = &cpu->itlb[user][(la >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->tag == (la & ~0xfffull)))
+		return e->phys | (la & 0xfff);
+	u64 pa = cpu_translate(cpu, la, ACC_EXEC);
+	if (pa >= cpu->ram_size)
+		return pa; /* not cached: executing outside RAM is refused below */
+	e->tag = la & ~0xfffull;
+	e->phys = pa & ~0xfffull;
+	return pa;
+}
+
+static void mark_code_page(struct cpu *cpu, u64 pfn)
+{
+	if (!cpu->code_pages[pfn]) {
+		cpu->code_pages[pfn] = 1;
+		cpu_tlb_drop_writes(cpu);
+	}
+}
+
+static struct block *alloc_block(struct cpu *cpu)
+{
+	size_t need = sizeof(struct block) + BLOCK_MAX * sizeof(struct insn);
+	if (cpu->bc->used + need > BC_ARENA)
+		exec_cache_flush(cpu);
+	struct block *b = (struct block *)(cpu->bc->arena + cpu->bc->used);
+	return b;
+}
+
+/* Decode an instruction that straddles the end of the page (only as the
+ * first of a block, so that a fetch fault is raised for it). */
+static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struct insn *in,
+			     struct block *b)
+{
+	u8 tmp[16];
+	unsigned first = 0x1000 - (unsigned)(pa & 0xfff);
+	u64 pa2 = cpu_translate(cpu, (la & ~0xfffull) + 0x1000, ACC_EXEC) & ~0xfffull;
+	if (pa2 >= cpu->ram_size)
+		cpu_gp(cpu, 0);
+	memcpy(tmp, cpu->ram + pa, first);
+	memcpy(tmp + first, cpu->ram + pa2, 16 - first);
+	b->phys2 = pa2;
+	mark_code_page(cpu, pa2 >> 12);
+	b->gen2 = cpu->page_gen[pa2 >> 12];
+	return decode_insn(cpu->bc->dt, tmp, 15, cs, in);
+}
+
+static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
+{
+	struct block *b = alloc_block(cpu);
+	unsigned off = (unsigned)(pa & 0xfff);
+	mark_code_page(cpu, pa >> 12);
+	b->phys = pa;
+	b->phys2 = ~0ull;
+	b->gen = cpu->page_gen[pa >> 12];
+	b->code_size = (u8)cs;
+	b->n = 0;
+	while (b->n < BLOCK_MAX) {
+		struct insn *in = &b->insn[b->n];
+		unsigned avail = 0x1000 - off;
+		int r = decode_insn(cpu->bc->dt, cpu->ram + (pa & ~0xfffull) + off, avail, cs, in);
+		if (r == DEC_NEED) {
+			if (b->n > 0)
+				break;
+			r = decode_straddling(cpu, la, pa, cs, in, b);
+		}
+		b->n++;
+		if (r < 0) {
+			in->exec = r == DEC_TOOLONG ? op_toolong : r == DEC_INVALID ? op_invalid : op_unknown;
+			break;
+		}
+		off += in->len;
+		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
+			break;
+	}
+	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
+	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
+	cpu->bc->table[bc_hash(pa, cs)] = b;
+	return b;
+}
+
+static struct block *lookup_block(struct cpu *cpu)
+{
+	u64 la = fetch_la(cpu);
+	u64 pa = fetch_phys(cpu, la);
+	unsigned cs = code_size(cpu);
+	if (unlikely(pa >= cpu->ram_size))
+		return NULL;
+	struct block *b = cpu->bc->table[bc_hash(pa, cs)];
+	if (likely(b && b->phys == pa && b->code_size == cs &&
+		   b->gen == cpu->page_gen[pa >> 12] &&
+		   (b->phys2 == ~0ull || b->gen2 == cpu->page_gen[b->phys2 >> 12])))
+		return b;
+	return build_block(cpu, la, pa, cs);
+}
+
+static void run_block(struct cpu *cpu, const struct block *b, unsigned max)
+{
+	const struct insn *in = b->insn;
+	const struct insn *end = in + (b->n < max ? b->n : max);
+	cpu->brk = false;
+	while (in < end) {
+		cpu->next_rip = cpu->rip + in->len;
+		in->exec(cpu, in);
+		cpu->rip = cpu->next_rip;
+		in++;
+		if (unlikely(cpu->brk))
+			break;
+	}
+	cpu->icount += (u64)(in - b->insn);
+}
+
+/* TF was set when the instruction began: run it alone, then raise the
+ * single-step #DB trap with DR6.BS (SDM Vol. 3 18.3.1.4), unless the
+ * instruction itself delivered an event (which clears TF). */
+static void single_step(struct cpu *cpu, const struct block *b)
+{
+	cpu->delivered = false;
+	run_block(cpu, b, 1);
+	if (cpu->delivered)
+		return;
+	cpu->dr[6] |= 1u << 14;
+	cpu_deliver(cpu, X86_EXC_DB, false, 0, EV_EXCEPTION, cpu->rip);
+}
+
+/* Deliver a pending external interrupt if the CPU can take one now. */
+static void check_irq(struct cpu *cpu)
+{
+	if (!cpu->poll_irq || !(cpu->eflags & X86_EFLAGS_IF))
+		return;
+	int v = cpu->env->irq_peek(cpu->env->ctx);
+	if (v < 0) {
+		cpu->poll_irq = false;
+		return;
+	}
+	v = cpu->env->irq_ack(cpu->env->ctx);
+	if (v < 0)
+		return;
+	cpu->halted = false;
+	cpu_deliver(cpu, v, false, 0, EV_EXTERNAL, cpu->rip);
+}
+
+static bool should_exit(struct cpu *cpu, struct vcpu_exit *exit)
+{
+	if (cpu->shutdown)
+		exit->reason = VCPU_EXIT_SHUTDOWN;
+	else if (cpu->env->stop && *cpu->env->stop)
+		exit->reason = VCPU_EXIT_STOP;
+	else if (cpu->icount >= cpu->deadline)
+		exit->reason = VCPU_EXIT_DEADLINE;
+	else
+		return false;
+	return true;
+}
+
+static void internal_error(struct cpu *cpu, struct vcpu_exit *exit)
+{
+	exit->reason = VCPU_EXIT_INTERNAL;
+	snprintf(exit->internal.message, sizeof(exit->internal.message),
+		 "instruction fetch outside RAM at rip %#llx", (unsigned long long)cpu->rip);
+}
+
+void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
+{
+	jmp_buf jb;
+	cpu->fault_jmp = &jb;
+	exit->reason = VCPU_EXIT_NONE;
+	cpu->poll_irq = true;
+	if (setjmp(jb))
+		cpu_handle_fault(cpu);
+	for (;;) {
+		if (should_exit(cpu, exit))
+			break;
+		bool shadow = cpu->irq_shadow;
+		cpu->irq_shadow = false;
+		if (!shadow)
+			check_irq(cpu);
+		if (cpu->halted) {
+			exit->reason = VCPU_EXIT_HLT;
+			break;
+		}
+		struct block *b = lookup_block(cpu);
+		if (!b) {
+			internal_error(cpu, exit);
+			break;
+		}
+		if (unlikely(cet_tracker_armed(cpu)))
+			cet_check_endbr(cpu, &b->insn[0]);
+		if (unlikely(cpu->eflags & X86_EFLAGS_TF))
+			single_step(cpu, b);
+		else
+			run_block(cpu, b, shadow ? 1 : BLOCK_MAX);
+	}
+	cpu->fault_jmp = NULL;
+}
+
+u64 cpu_port_read(struct cpu *cpu, u16 port, unsigned size)
+{
+	cpu->poll_irq = true;
+	return bus_read(cpu->env->pio, port, size);
+}
+
+void cpu_port_write(struct cpu *cpu, u16 port, unsigned size, u64 v)
+{
+	cpu->poll_irq = true;
+	cpu->brk = true;
+	bus_write(cpu->env->pio, port, size, v);
+}

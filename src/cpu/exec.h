@@ -1,0 +1,15 @@
+/* exec.h: the decoded-block cache behind cpu_run(). */
+#ifndef CETVM_EXEC_H
+#define CETVM_EXEC_H
+
+#include "cpu.h"
+
+struct decode_table;
+
+int exec_cache_create(struct cpu *cpu);
+void exec_cache_destroy(struct cpu *cpu);
+/* Forget every decoded block (e.g. after a snapshot load). */
+void exec_cache_flush(struct cpu *cpu);
+const struct decode_table *exec_decode_table(const struct cpu *cpu);
+
+#endif

@@ -1,0 +1,396 @@
+/* mmu.c: linear-to-physical translation, permission checks and the software TLB.
+ *
+ * One page-walk function (walk()) implements every paging mode (none,
+ * 32-bit, PAE, 4-level, 5-level) and every check of SDM Vol. 3 4.6: U/S,
+ * R/W with CR0.WP, NX, SMEP, SMAP, protection keys, and the shadow-stack
+ * page rules of spec/cet.md 5.2. The TLB caches host pointers for accesses
+ * that need no further checks; everything else takes the slow path here.
+ */
+#include "cpu.h"
+
+#include <string.h>
+
+struct walk {
+	u64 phys;       /* physical address of the accessed byte */
+	bool user;      /* U/S = 1 at every level */
+	bool writable;  /* R/W = 1 at every level */
+	bool nx;        /* XD at some level (with EFER.NXE) */
+	bool dirty;     /* leaf D bit (after this access) */
+	bool nonleaf_rw; /* R/W = 1 at every non-leaf level */
+	bool leaf_rw;
+	bool large;
+	unsigned pkey;
+};
+
+static bool is_user_access(const struct cpu *cpu, unsigned acc)
+{
+	if (acc & ACC_USER)
+		return true;
+	if (acc & ACC_SUPER)
+		return false;
+	return cpu->cpl == 3;
+}
+
+static u64 pte_addr_mask(const struct cpu *cpu)
+{
+	return cpu->phys_mask & ~0xfffull;
+}
+
+static u64 read_pte(struct cpu *cpu, u64 pa, bool wide)
+{
+	return cpu_phys_read(cpu, pa, wide ? 8 : 4);
+}
+
+/* Reserved bits of a paging entry at `level` (1 = PTE) in PAE/4-level form. */
+static bool pte_reserved(const struct cpu *cpu, u64 e, int level, bool leaf)
+{
+	u64 rsvd = ~cpu->phys_mask & 0x000ffffffffff000ull;
+	if (!(cpu->efer & EFER_NXE))
+		rsvd |= PTE_NX;
+	if (leaf && level == 2)
+		rsvd |= 0x1fe000ull; /* 2 MiB page: bits 20:13 */
+	if (leaf && level == 3)
+		rsvd |= 0x3fffe000ull; /* 1 GiB page: bits 29:13 */
+	return e & rsvd;
+}
+
+static u32 pf_error(const struct cpu *cpu, unsigned acc, bool present)
+{
+	u32 err = present ? PF_P : 0;
+	if (acc & ACC_WRITE)
+		err |= PF_W;
+	if (is_user_access(cpu, acc))
+		err |= PF_U;
+	if ((acc & ACC_EXEC) && ((cpu->efer & EFER_NXE) || (cpu->cr4 & X86_CR4_SMEP)))
+		err |= PF_I;
+	if (acc & ACC_SHSTK)
+		err |= PF_SS;
+	return err;
+}
+
+/* Raise #PF for la with error code err (unless the caller only probes). */
+static bool page_fault(struct cpu *cpu, u64 la, unsigned acc, u32 err)
+{
+	if (acc & ACC_NOFAULT)
+		return false;
+	cpu->cr2 = la;
+	cpu_fault(cpu, X86_EXC_PF, err);
+}
+
+/* Set A (and D on the leaf for writes) where not already set. */
+static void set_ad(struct cpu *cpu, u64 pa, u64 e, u64 bits, bool wide)
+{
+	if ((e & bits) != bits)
+		cpu_phys_write(cpu, pa, wide ? 8 : 4, e | bits);
+}
+
+struct level_walk {
+	u64 pa[5], e[5];
+	int levels, leaf;
+	bool wide;
+};
+
+/* Walk the tables; fills lw and the permission summary. Returns 0, or a
+ * #PF error code bit set (PF_P if present-but-reserved, 0x100 for
+ * not-present) on failure. */
+static int walk_tables(struct cpu *cpu, u64 la, struct walk *w, struct level_walk *lw)
+{
+	int levels;
+	bool wide = true;
+	u64 table;
+	if (!(cpu->cr4 & X86_CR4_PAE)) {
+		levels = 2;
+		wide = false;
+		table = cpu->cr3 & 0xfffff000ull;
+	} else if (cpu->efer & EFER_LMA) {
+		levels = (cpu->cr4 & X86_CR4_LA57) ? 5 : 4;
+		table = cpu->cr3 & pte_addr_mask(cpu);
+	} else {
+		/* PAE: the PDPTE acts as a level-3 entry without U/S, R/W, XD. */
+		u64 pdpte = read_pte(cpu, (cpu->cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8, true);
+		if (!(pdpte & PTE_P))
+			return 0x100;
+		if (pdpte & 0x1e6ull)
+			return PF_RSVD | PF_P;
+		levels = 2;
+		table = pdpte & pte_addr_mask(cpu);
+	}
+	lw->levels = levels;
+	lw->wide = wide;
+	w->user = w->writable = w->nonleaf_rw = true;
+	w->nx = false;
+	for (int lvl = levels; lvl >= 1; lvl--) {
+		unsigned shift = wide ? 12 + 9 * (lvl - 1) : 12 + 10 * (lvl - 1);
+		unsigned idx = wide ? (la >> shift) & 511 : (la >> shift) & 1023;
+		u64 pa = table + idx * (wide ? 8 : 4);
+		u64 e = read_pte(cpu, pa, wide);
+		lw->pa[lvl - 1] = pa;
+		lw->e[lvl - 1] = e;
+		if (!(e & PTE_P))
+			return 0x100;
+		bool leaf = lvl == 1 || ((e & PTE_PS) && (lvl == 2 || (lvl == 3 && wide)));
+		if (!wide && leaf && lvl == 2 && !(cpu->cr4 & X86_CR4_PSE))
+			leaf = false;
+		if (wide && pte_reserved(cpu, e, lvl, leaf))
+			return PF_RSVD | PF_P;
+		if (wide && lvl >= 4 && (e & PTE_PS))
+			return PF_RSVD | PF_P;
+		w->user &= !!(e & PTE_U);
+		w->writable &= !!(e & PTE_W);
+		if (wide && (cpu->efer & EFER_NXE) && (e & PTE_NX))
+			w->nx = true;
+		if (leaf) {
+			u64 page = 1ull << shift;
+			u64 base = wide ? e & pte_addr_mask(cpu) & ~(page - 1)
+					: lvl == 2 ? ((e & 0xffc00000ull) | ((e & 0x1fe000ull) << 19))
+						   : e & 0xfffff000ull;
+			w->phys = base + (la & (page - 1));
+			w->leaf_rw = e & PTE_W;
+			w->dirty = e & PTE_D;
+			w->large = lvl > 1;
+			w->pkey = wide ? (unsigned)((e >> 59) & 15) : 0;
+			lw->leaf = lvl;
+			return 0;
+		}
+		w->nonleaf_rw &= !!(e & PTE_W);
+		table = wide ? e & pte_addr_mask(cpu) : e & 0xfffff000ull;
+	}
+	return 0x100;
+}
+
+/* Protection-key check (SDM 4.6.2): returns true if the access is denied. */
+static bool pkey_denies(const struct cpu *cpu, const struct walk *w, unsigned acc, bool user)
+{
+	if (!(cpu->cr4 & X86_CR4_PKE) || !(cpu->efer & EFER_LMA) || !w->user)
+		return false;
+	if (acc & (ACC_EXEC | ACC_SHSTK))
+		return false;
+	u32 bits = cpu->pkru >> (2 * w->pkey);
+	if (bits & 1)
+		return true;
+	if ((acc & ACC_WRITE) && (bits & 2) && (user || (cpu->cr0 & X86_CR0_WP)))
+		return true;
+	return false;
+}
+
+/* Access rights of a successful walk (SDM 4.6, spec 5.2). */
+static bool access_denied(const struct cpu *cpu, const struct walk *w, unsigned acc)
+{
+	bool user = is_user_access(cpu, acc);
+	if (acc & ACC_SHSTK) {
+		/* Shadow-stack page: non-leaf R/W=1, leaf R/W=0 and D=1. */
+		if (!w->nonleaf_rw || w->leaf_rw || !w->dirty)
+			return true;
+		return user ? !w->user : w->user;
+	}
+	if (acc & ACC_EXEC) {
+		if (w->nx)
+			return true;
+		if (user)
+			return !w->user;
+		return w->user && (cpu->cr4 & X86_CR4_SMEP);
+	}
+	if (user) {
+		if (!w->user)
+			return true;
+		if ((acc & ACC_WRITE) && !w->writable)
+			return true;
+	} else {
+		if (w->user && (cpu->cr4 & X86_CR4_SMAP) &&
+		    ((acc & ACC_SUPER) || !(cpu->eflags & X86_EFLAGS_AC) || cpu->cpl == 3))
+			return true;
+		if ((acc & ACC_WRITE) && !w->writable && (cpu->cr0 & X86_CR0_WP))
+			return true;
+	}
+	return false;
+}
+
+/* Translate la for an access; on failure raise #PF (or return false when
+ * ACC_NOFAULT). Sets accessed/dirty bits on success. */
+static bool translate(struct cpu *cpu, u64 la, unsigned acc, struct walk *w)
+{
+	struct level_walk lw;
+	if (!(cpu->cr0 & X86_CR0_PG)) {
+		memset(w, 0, sizeof(*w));
+		w->phys = la & 0xffffffffull;
+		w->user = w->writable = w->dirty = w->nonleaf_rw = true;
+		return true;
+	}
+	int r = walk_tables(cpu, la, w, &lw);
+	if (r) {
+		u32 err = pf_error(cpu, acc, r != 0x100);
+		if (r & PF_RSVD)
+			err |= PF_RSVD;
+		return page_fault(cpu, la, acc, err);
+	}
+	if (access_denied(cpu, w, acc))
+		return page_fault(cpu, la, acc, pf_error(cpu, acc, true));
+	if (pkey_denies(cpu, w, acc, is_user_access(cpu, acc)))
+		return page_fault(cpu, la, acc, pf_error(cpu, acc, true) | PF_PK);
+	if (acc & ACC_NOFAULT)
+		return true;
+	for (int lvl = lw.levels; lvl > lw.leaf; lvl--)
+		set_ad(cpu, lw.pa[lvl - 1], lw.e[lvl - 1], PTE_A, lw.wide);
+	/* Never set D through an entry with R/W=0 (spec 5.2); shadow-stack
+	 * pages already have D=1. */
+	u64 leaf_bits = PTE_A | ((acc & ACC_WRITE) && w->leaf_rw ? PTE_D : 0);
+	set_ad(cpu, lw.pa[lw.leaf - 1], lw.e[lw.leaf - 1], leaf_bits, lw.wide);
+	if (leaf_bits & PTE_D)
+		w->dirty = true;
+	return true;
+}
+
+u64 cpu_translate(struct cpu *cpu, u64 la, unsigned acc)
+{
+	struct walk w;
+	translate(cpu, la, acc, &w);
+	return w.phys;
+}
+
+bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys)
+{
+	struct walk w;
+	if (!translate(cpu, la, acc | ACC_NOFAULT, &w))
+		return false;
+	*phys = w.phys;
+	return true;
+}
+
+static bool in_ram(const struct cpu *cpu, u64 pa)
+{
+	return pa < cpu->ram_size;
+}
+
+/* Fill the data TLB after a successful walk of an ordinary access. */
+static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
+{
+	u64 page = la & ~0xfffull, ppage = w->phys & ~0xfffull;
+	if (!in_ram(cpu, ppage) || cpu->mmu_idx == MMU_SLOW)
+		return;
+	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	bool user = cpu->mmu_idx == MMU_USER;
+	bool pk = (cpu->cr4 & X86_CR4_PKE) && (cpu->efer & EFER_LMA) && w->user;
+	bool readable = user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP));
+	bool writable = readable && w->dirty && !cpu->code_pages[ppage >> 12] &&
+			(w->writable || (!user && !(cpu->cr0 & X86_CR0_WP)));
+	if (pk) {
+		/* Keys can change with WRPKRU without a flush: no fast path. */
+		readable = writable = false;
+	}
+	e->rtag = readable ? page : ~0ull;
+	e->wtag = writable ? page : ~0ull;
+	e->host = cpu->ram + ppage;
+	if (w->large)
+		cpu->tlb_large = true;
+}
+
+static void check_alignment(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
+{
+	/* #AC: CR0.AM, EFLAGS.AC, CPL 3 (SDM Vol. 3 6.15, vector 17). */
+	if (cpu->mmu_idx == MMU_SLOW && !(acc & (ACC_SUPER | ACC_SHSTK)) && (la & (size - 1)) &&
+	    size <= 8)
+		cpu_fault(cpu, X86_EXC_AC, 0);
+}
+
+static u64 read_part(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
+{
+	struct walk w;
+	translate(cpu, la, acc, &w);
+	if (!(acc & (ACC_SHSTK | ACC_USER | ACC_SUPER)))
+		tlb_fill(cpu, la, &w);
+	return cpu_phys_read(cpu, w.phys, size);
+}
+
+u64 cpu_read_slow(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
+{
+	check_alignment(cpu, la, size, acc);
+	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
+	if (first >= size)
+		return read_part(cpu, la, size, acc);
+	u64 v = 0;
+	for (unsigned i = 0; i < size; i++)
+		v |= read_part(cpu, la + i, 1, acc) << (8 * i);
+	return v;
+}
+
+void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc)
+{
+	struct walk w1, w2;
+	acc |= ACC_WRITE;
+	check_alignment(cpu, la, size, acc);
+	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
+	translate(cpu, la, acc, &w1);
+	if (first >= size) {
+		if (!(acc & (ACC_SHSTK | ACC_USER | ACC_SUPER)))
+			tlb_fill(cpu, la, &w1);
+		cpu_phys_write(cpu, w1.phys, size, v);
+		return;
+	}
+	/* Page-crossing write: check both pages before writing either. */
+	translate(cpu, la + first, acc, &w2);
+	for (unsigned i = 0; i < size; i++) {
+		u64 pa = i < first ? w1.phys + i : w2.phys + (i - first);
+		cpu_phys_write(cpu, pa, 1, (v >> (8 * i)) & 0xff);
+	}
+}
+
+u64 cpu_phys_read(struct cpu *cpu, u64 pa, unsigned size)
+{
+	if (likely(pa < cpu->ram_size && cpu->ram_size - pa >= size))
+		return load_le(cpu->ram + pa, size);
+	cpu->poll_irq = true;
+	return bus_read(cpu->env->mmio, pa, size);
+}
+
+void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
+{
+	if (likely(pa < cpu->ram_size && cpu->ram_size - pa >= size)) {
+		store_le(cpu->ram + pa, size, v);
+		if (unlikely(cpu->code_pages[pa >> 12]))
+			cpu_code_written(cpu, pa >> 12);
+		if (unlikely(cpu->code_pages[(pa + size - 1) >> 12]))
+			cpu_code_written(cpu, (pa + size - 1) >> 12);
+		return;
+	}
+	cpu->poll_irq = true;
+	bus_write(cpu->env->mmio, pa, size, v);
+	cpu->brk = true; /* a device may have asked to stop */
+}
+
+void cpu_tlb_flush(struct cpu *cpu)
+{
+	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
+	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
+	cpu->tlb_large = false;
+}
+
+void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
+{
+	if (cpu->tlb_large) {
+		cpu_tlb_flush(cpu);
+		return;
+	}
+	unsigned i = (la >> 12) & (TLB_SIZE - 1);
+	for (int m = 0; m < MMU_COUNT; m++) {
+		cpu->tlb[m][i].rtag = cpu->tlb[m][i].wtag = ~0ull;
+	}
+	cpu->itlb[0][i].tag = cpu->itlb[1][i].tag = ~0ull;
+}
+
+/* Drop fast-path write entries: a page just became code (exec.c). */
+void cpu_tlb_drop_writes(struct cpu *cpu)
+{
+	for (int m = 0; m < MMU_COUNT; m++)
+		for (unsigned i = 0; i < TLB_SIZE; i++)
+			cpu->tlb[m][i].wtag = ~0ull;
+}
+
+void cpu_update_mmu_idx(struct cpu *cpu)
+{
+	if (cpu->cpl != 3)
+		cpu->mmu_idx = MMU_SUP;
+	else if ((cpu->cr0 & X86_CR0_AM) && (cpu->eflags & X86_EFLAGS_AC))
+		cpu->mmu_idx = MMU_SLOW;
+	else
+		cpu->mmu_idx = MMU_USER;
+}

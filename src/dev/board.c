@@ -1,0 +1,420 @@
+/* board.c: the PC board: device table, ISA IRQ routing, interrupt delivery, time. */
+#include "board.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "debug_exit.h"
+#include "fwcfg.h"
+#include "ioapic.h"
+#include "kbc.h"
+#include "lapic.h"
+#include "pcihost.h"
+#include "pic.h"
+#include "pit.h"
+#include "port92.h"
+#include "rtc.h"
+#include "uart.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+#define RTC_IRQ 8
+#define PIT_IRQ 0
+#define POST_PORT 0x80
+#define VGA_BASE 0x3c0
+#define VGA_LEN 0x20
+#define SERIAL_POLL_TSC (BOARD_TSC_HZ / 10000) /* 100 us */
+
+struct board {
+	struct board_config cfg;
+	struct pic pic;
+	struct ioapic ioapic;
+	struct lapic lapic;
+	struct pit pit;
+	struct rtc rtc;
+	struct uart com1;
+	struct fwcfg fwcfg;
+	struct debug_exit debug_exit;
+	struct port92 port92;
+	struct kbc kbc;
+	struct pcihost pcihost;
+	volatile bool stop;
+	bool ready;        /* creation done: `now` and deadline callbacks live */
+	bool exit_requested;
+	int exit_status;
+	bool reset_requested;
+	int serial_in_fd;  /* -1 once input is closed */
+	int serial_out_fd;
+	u64 last_tsc;      /* last board_poll() time */
+	u64 last_input_poll; /* virtual time of the last look at serial input */
+	u64 last_deadline; /* last value reported to deadline_changed */
+};
+
+enum board_bus { ON_PIO, ON_MMIO };
+
+/* A fixed device: where it sits and which part of struct board it is. */
+struct board_dev {
+	const char *name;
+	enum board_bus bus;
+	u64 base, len;
+	unsigned sizes;
+	bus_read_fn read;
+	bus_write_fn write;
+	size_t state; /* offsetof(struct board, <device>) */
+	bool debug_exit; /* base and size from the config; only if enabled */
+};
+
+#define AT(field) offsetof(struct board, field)
+
+static u64 board_com1_read(void *opaque, u64 offset, unsigned size);
+
+/* STYLE.md rule 10: the machine's fixed devices, in one table. */
+static const struct board_dev board_devs[] = {
+	{"pic-master", ON_PIO, PIC_MASTER_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[0]), false},
+	{"pic-slave", ON_PIO, PIC_SLAVE_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[1]), false},
+	{"elcr", ON_PIO, PIC_ELCR_BASE, PIC_IO_LEN, 1, pic_elcr_read, pic_elcr_write, AT(pic), false},
+	{"pit", ON_PIO, PIT_IO_BASE, PIT_IO_LEN, 1, pit_io_read, pit_io_write, AT(pit), false},
+	{"port61", ON_PIO, PIT_PORT61, 1, 1, pit_port61_read, pit_port61_write, AT(pit), false},
+	{"kbc", ON_PIO, KBC_CMD_PORT, 1, 1, kbc_io_read, kbc_io_write, AT(kbc), false},
+	{"rtc", ON_PIO, RTC_IO_BASE, RTC_IO_LEN, 1, rtc_io_read, rtc_io_write, AT(rtc), false},
+	{"post", ON_PIO, POST_PORT, 1, 1 | 2 | 4, NULL, NULL, 0, false},
+	{"port92", ON_PIO, PORT92_IO_BASE, 1, 1, port92_io_read, port92_io_write, AT(port92), false},
+	{"vga", ON_PIO, VGA_BASE, VGA_LEN, 1 | 2, NULL, NULL, 0, false},
+	{"com1", ON_PIO, COM1_BASE, UART_IO_LEN, 1, board_com1_read, uart_io_write, AT(com1), false},
+	{"fw_cfg", ON_PIO, FWCFG_IO_BASE, FWCFG_IO_LEN, 1 | 2, fwcfg_io_read, fwcfg_io_write, AT(fwcfg),
+	 false},
+	{"pci-host", ON_PIO, PCIHOST_IO_BASE, PCIHOST_IO_LEN, 1 | 2 | 4, pcihost_io_read, pcihost_io_write,
+	 AT(pcihost), false},
+	{"isa-debug-exit", ON_PIO, 0, 0, 1 | 2 | 4, NULL, debug_exit_io_write, AT(debug_exit), true},
+	{"ioapic", ON_MMIO, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, 4, ioapic_mmio_read, ioapic_mmio_write,
+	 AT(ioapic), false},
+	{"lapic", ON_MMIO, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, 4, lapic_mmio_read, lapic_mmio_write, AT(lapic),
+	 false},
+};
+
+/* ---- time ---- */
+
+static u64 board_now(void *opaque)
+{
+	struct board *b = opaque;
+	if (!b->ready || !b->cfg.now)
+		return b->last_tsc;
+	return b->cfg.now(b->cfg.now_opaque);
+}
+
+static void board_rearm(void *opaque)
+{
+	struct board *b = opaque;
+	if (!b->ready)
+		return;
+	u64 d = board_next_deadline(b);
+	if (d == b->last_deadline)
+		return;
+	b->last_deadline = d;
+	if (b->cfg.deadline_changed)
+		b->cfg.deadline_changed(b->cfg.now_opaque, d);
+}
+
+static u64 min_u64(u64 a, u64 c)
+{
+	return a < c ? a : c;
+}
+
+u64 board_next_deadline(const struct board *b)
+{
+	u64 d = lapic_next_deadline(&b->lapic);
+	d = min_u64(d, pit_next_deadline(&b->pit));
+	return min_u64(d, rtc_next_deadline(&b->rtc));
+}
+
+/* ---- interrupts ---- */
+
+/* ISA IRQ line: both the PIC and the IOAPIC see it (IRQ0 on pin 2). */
+static void board_isa_irq(void *opaque, int irq, bool level)
+{
+	struct board *b = opaque;
+	pic_set_irq(&b->pic, irq, level);
+	ioapic_set_irq(&b->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+static bool board_ioapic_deliver(void *opaque, const struct ioapic_msg *m)
+{
+	struct board *b = opaque;
+	u32 dest = m->dest;
+	if (dest == 0xff && lapic_x2apic_mode(&b->lapic))
+		dest = 0xffffffff; /* 8-bit broadcast stays a broadcast */
+	if (m->delivery_mode > 1) { /* SMI, NMI, INIT, ExtINT: no such paths */
+		log_debug("ioapic: delivery mode %u (vector %#x) dropped", m->delivery_mode, m->vector);
+		return false;
+	}
+	if (!lapic_match_dest(&b->lapic, dest, m->logical))
+		return false;
+	lapic_accept(&b->lapic, m->vector, m->level);
+	return true;
+}
+
+static void board_eoi(void *opaque, u8 vector)
+{
+	struct board *b = opaque;
+	ioapic_eoi(&b->ioapic, vector);
+}
+
+/* As QEMU's cpu_get_pic_interrupt(): the LAPIC first, then ExtINT. */
+static int board_irq_peek(void *ctx)
+{
+	struct board *b = ctx;
+	int v = lapic_peek(&b->lapic);
+	if (v >= 0)
+		return v;
+	if (lapic_extint_enabled(&b->lapic) && pic_output(&b->pic))
+		return pic_peek(&b->pic);
+	return -1;
+}
+
+static int board_irq_ack(void *ctx)
+{
+	struct board *b = ctx;
+	int v = lapic_ack(&b->lapic);
+	if (v >= 0)
+		return v;
+	if (lapic_extint_enabled(&b->lapic) && pic_output(&b->pic))
+		return pic_ack(&b->pic);
+	return -1;
+}
+
+static bool is_lapic_msr(u32 index)
+{
+	return index == MSR_IA32_APIC_BASE || index == MSR_IA32_TSC_DEADLINE ||
+	       (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST);
+}
+
+static bool board_msr_read(void *ctx, u32 index, u64 *value)
+{
+	struct board *b = ctx;
+	return is_lapic_msr(index) && lapic_msr_read(&b->lapic, index, value);
+}
+
+static bool board_msr_write(void *ctx, u32 index, u64 value)
+{
+	struct board *b = ctx;
+	return is_lapic_msr(index) && lapic_msr_write(&b->lapic, index, value);
+}
+
+void board_fill_env(struct board *b, struct accel_env *env)
+{
+	env->ctx = b;
+	env->irq_peek = board_irq_peek;
+	env->irq_ack = board_irq_ack;
+	env->msr_read = board_msr_read;
+	env->msr_write = board_msr_write;
+	env->stop = &b->stop;
+}
+
+/* ---- exit and reset requests ---- */
+
+static void board_debug_exit(void *opaque, int status)
+{
+	struct board *b = opaque;
+	if (!b->exit_requested) {
+		b->exit_requested = true;
+		b->exit_status = status;
+	}
+	b->stop = true;
+}
+
+static void board_request_reset(void *opaque)
+{
+	struct board *b = opaque;
+	b->reset_requested = true;
+	b->stop = true;
+}
+
+bool board_exit_requested(const struct board *b, int *status)
+{
+	if (b->exit_requested && status)
+		*status = b->exit_status;
+	return b->exit_requested;
+}
+
+bool board_reset_requested(struct board *b)
+{
+	if (!b->reset_requested)
+		return false;
+	b->reset_requested = false;
+	if (!b->exit_requested)
+		b->stop = false;
+	return true;
+}
+
+/* ---- serial I/O ---- */
+
+static void board_serial_tx(void *opaque, u8 byte)
+{
+	struct board *b = opaque;
+	if (b->serial_out_fd < 0)
+		return;
+	ssize_t n;
+	do
+		n = write(b->serial_out_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	/* Other errors (EAGAIN, EPIPE...) drop the byte, as a line would. */
+}
+
+static void close_input(struct board *b)
+{
+	b->serial_in_fd = -1; /* not ours to close(): only stop reading */
+}
+
+static void poll_serial_input(struct board *b)
+{
+	unsigned space = uart_rx_space(&b->com1);
+	if (b->serial_in_fd < 0 || !space)
+		return;
+	struct pollfd pfd = {.fd = b->serial_in_fd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) <= 0)
+		return;
+	if (pfd.revents & POLLNVAL) {
+		close_input(b);
+		return;
+	}
+	if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	u8 buf[UART_FIFO_SIZE];
+	ssize_t n = read(b->serial_in_fd, buf, space < sizeof(buf) ? space : sizeof(buf));
+	if (n > 0)
+		uart_receive(&b->com1, buf, (unsigned)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		close_input(b); /* end of file (e.g. /dev/null) or a dead fd */
+}
+
+/* A guest polling COM1 (LSR, RBR) in a loop may never leave the vCPU, so
+ * such reads look for input too, at most once per SERIAL_POLL_TSC of
+ * virtual time to keep the loop cheap. */
+static u64 board_com1_read(void *opaque, u64 offset, unsigned size)
+{
+	struct board *b = (struct board *)((char *)opaque - offsetof(struct board, com1));
+	if ((offset == 0 || offset == 5) && b->com1.rx_count == 0) {
+		u64 now = board_now(b);
+		if (now < b->last_input_poll || now - b->last_input_poll >= SERIAL_POLL_TSC) {
+			b->last_input_poll = now;
+			poll_serial_input(b);
+		}
+	}
+	return uart_io_read(opaque, offset, size);
+}
+
+int board_serial_in_fd(const struct board *b)
+{
+	return b->serial_in_fd;
+}
+
+/* ---- lifecycle ---- */
+
+void board_poll(struct board *b, u64 tsc)
+{
+	if (tsc > b->last_tsc)
+		b->last_tsc = tsc;
+	b->last_input_poll = tsc;
+	poll_serial_input(b);
+	pit_advance(&b->pit, tsc);
+	lapic_advance(&b->lapic, tsc);
+	rtc_advance(&b->rtc, tsc);
+	b->last_deadline = board_next_deadline(b);
+}
+
+static int register_devices(struct board *b, struct bus *pio, struct bus *mmio)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(board_devs); i++) {
+		const struct board_dev *d = &board_devs[i];
+		struct bus_range r = {d->name, d->base, d->len, d->sizes, d->read, d->write,
+				      (char *)b + d->state};
+		if (d->debug_exit) {
+			if (!b->cfg.debug_exit)
+				continue;
+			r.base = b->cfg.debug_exit_port;
+			r.len = b->cfg.debug_exit_size;
+		}
+		int err = bus_add(d->bus == ON_PIO ? pio : mmio, &r);
+		if (err) {
+			log_error("%s at %#llx: %s", d->name, (unsigned long long)r.base,
+				  err == -EEXIST ? "overlaps another device" : strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void init_devices(struct board *b)
+{
+	const struct dev_clock clk = {board_now, board_rearm, b, BOARD_TSC_HZ};
+	struct irq_line line = {board_isa_irq, b, 0};
+	s64 rtc_time = b->cfg.rtc_time ? b->cfg.rtc_time : (s64)time(NULL);
+
+	pic_init(&b->pic);
+	ioapic_init(&b->ioapic, board_ioapic_deliver, b);
+	lapic_init(&b->lapic, &clk, board_eoi, b);
+	line.pin = PIT_IRQ;
+	pit_init(&b->pit, &line, &clk);
+	line.pin = RTC_IRQ;
+	rtc_init(&b->rtc, &line, &clk, rtc_time, b->cfg.ram_size, b->cfg.ncpus);
+	line.pin = COM1_IRQ;
+	uart_init(&b->com1, &line, board_serial_tx, b);
+	fwcfg_init(&b->fwcfg, b->cfg.ram_size, b->cfg.ncpus);
+	debug_exit_init(&b->debug_exit, board_debug_exit, b);
+	port92_init(&b->port92, board_request_reset, b);
+	kbc_init(&b->kbc, board_request_reset, b);
+	pcihost_init(&b->pcihost, board_request_reset, b);
+}
+
+int board_create(struct board **out, const struct board_config *cfg, struct bus *pio,
+		 struct bus *mmio)
+{
+	if (cfg->ncpus < 1 || cfg->ncpus > 255)
+		return -EINVAL;
+	struct board *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->cfg = *cfg;
+	if (!b->cfg.debug_exit_size)
+		b->cfg.debug_exit_size = DEBUG_EXIT_DEFAULT_SIZE;
+	b->serial_out_fd = cfg->serial_stdio ? cfg->serial_out_fd : -1;
+	b->serial_in_fd = cfg->serial_stdio ? cfg->serial_in_fd : -1;
+	init_devices(b);
+	int err = register_devices(b, pio, mmio);
+	if (err) {
+		free(b);
+		return err;
+	}
+	b->ready = true;
+	b->last_deadline = board_next_deadline(b);
+	*out = b;
+	return 0;
+}
+
+void board_reset(struct board *b)
+{
+	uart_reset(&b->com1);
+	pit_reset(&b->pit);
+	rtc_reset(&b->rtc);
+	lapic_reset(&b->lapic);
+	ioapic_reset(&b->ioapic);
+	pic_reset(&b->pic);
+	fwcfg_reset(&b->fwcfg);
+	port92_reset(&b->port92);
+	pcihost_reset(&b->pcihost);
+	b->reset_requested = false;
+	if (!b->exit_requested)
+		b->stop = false;
+	board_rearm(b);
+}
+
+void board_destroy(struct board *b)
+{
+	free(b);
+}

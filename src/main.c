@@ -1,0 +1,456 @@
+/* main.c: the command line: QEMU-style options into struct vm_config, then vm_run(). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cpumodel.h"
+#include "log.h"
+#include "vm.h"
+
+#ifndef CETVM_VERSION
+#define CETVM_VERSION "0.1.0"
+#endif
+
+#define MIB (1ull << 20)
+#define RAM_MIN (2 * MIB)
+#define RAM_MAX (64ull << 30)
+#define RAM_DEFAULT (128 * MIB)
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP, CLI_TRACE_HELP };
+
+struct cli {
+	struct vm_config cfg;
+	enum cli_action action;
+};
+
+struct cli_option {
+	const char *name; /* without the leading '-' */
+	bool has_arg;
+	int (*fn)(struct cli *c, const char *opt, const char *arg);
+};
+
+static int bad(const char *opt, const char *arg, const char *why)
+{
+	if (arg)
+		log_error("%s %s: %s", opt, arg, why);
+	else
+		log_error("%s: %s", opt, why);
+	return -1;
+}
+
+/* A whole-string unsigned number (base 0: 0x.. allowed); false on garbage. */
+static bool parse_u64(const char *s, u64 *v)
+{
+	char *end;
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno == 0 && *end == '\0';
+}
+
+static int opt_kernel(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	c->cfg.kernel = arg;
+	return 0;
+}
+
+static int opt_initrd(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	c->cfg.initrd = arg;
+	return 0;
+}
+
+static int opt_append(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	c->cfg.append = arg;
+	return 0;
+}
+
+/* QEMU's -m: "128" (MiB), "128M", "1G", "512k", "size=...". */
+static int opt_m(struct cli *c, const char *opt, const char *arg)
+{
+	static const char suffixes[] = "bkmgt"; /* 2^0, 2^10, ... */
+	const char *s = strncmp(arg, "size=", 5) == 0 ? arg + 5 : arg, *sfx;
+	char *end;
+	u64 n, mul = MIB, bytes;
+
+	if (!isdigit((unsigned char)*s))
+		return bad(opt, arg, "bad size (use e.g. 128, 512M, 1G)");
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	sfx = *end ? strchr(suffixes, tolower((unsigned char)*end)) : NULL;
+	if (errno || (*end && (!sfx || end[1] != '\0')))
+		return bad(opt, arg, "bad size (use e.g. 128, 512M, 1G)");
+	if (sfx)
+		mul = 1ull << (10 * (sfx - suffixes));
+	if (__builtin_mul_overflow(n, mul, &bytes) || bytes > RAM_MAX)
+		return bad(opt, arg, "RAM size must be at most 64 GiB");
+	if (bytes < RAM_MIN)
+		return bad(opt, arg, "RAM size must be at least 2 MiB");
+	c->cfg.ram_size = (bytes + 4095) & ~4095ull;
+	return 0;
+}
+
+/* -smp N or cpus=N[,sockets=..,cores=..,threads=..,maxcpus=..]: all must be 1. */
+static int opt_smp(struct cli *c, const char *opt, const char *arg)
+{
+	static const char *const keys[] = { "cpus=", "sockets=", "dies=", "clusters=",
+					     "cores=", "threads=", "maxcpus=" };
+	char buf[256], *item, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return bad(opt, arg, "bad value");
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		const char *val = item == buf && isdigit((unsigned char)*item) ? item : NULL;
+		u64 n;
+		for (size_t k = 0; !val && k < ARRAY_SIZE(keys); k++)
+			if (strncmp(item, keys[k], strlen(keys[k])) == 0)
+				val = item + strlen(keys[k]);
+		if (!val)
+			return bad(opt, arg, "unknown parameter (use -smp 1)");
+		if (!parse_u64(val, &n) || n == 0)
+			return bad(opt, arg, "bad value");
+		if (n > 1)
+			return bad(opt, arg, "only 1 vCPU is supported");
+	}
+	c->cfg.smp = 1;
+	return 0;
+}
+
+static int opt_cpu(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	if (!strcmp(arg, "help") || !strcmp(arg, "?"))
+		c->action = CLI_CPU_HELP;
+	c->cfg.cpu = arg;
+	return 0;
+}
+
+static int opt_serial(struct cli *c, const char *opt, const char *arg)
+{
+	if (!strcmp(arg, "stdio") || !strcmp(arg, "mon:stdio"))
+		c->cfg.serial_stdio = true;
+	else if (!strcmp(arg, "none") || !strcmp(arg, "null"))
+		c->cfg.serial_stdio = false;
+	else
+		return bad(opt, arg, "only stdio and none are supported");
+	return 0;
+}
+
+/* isa-debug-exit properties: iobase=, iosize= (QEMU defaults 0x501, 2). */
+static int debug_exit_props(struct cli *c, const char *opt, const char *arg, char *props)
+{
+	u64 base = 0x501, size = 2, v;
+	char *item, *save = NULL;
+
+	for (item = strtok_r(props, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		bool is_base = !strncmp(item, "iobase=", 7), is_size = !strncmp(item, "iosize=", 7);
+		if (!is_base && !is_size)
+			return bad(opt, arg, "unknown isa-debug-exit property (iobase, iosize)");
+		if (!parse_u64(item + 7, &v))
+			return bad(opt, arg, "bad number");
+		*(is_base ? &base : &size) = v;
+	}
+	if (size != 1 && size != 2 && size != 4)
+		return bad(opt, arg, "iosize must be 1, 2 or 4");
+	if (base + size > 0x10000)
+		return bad(opt, arg, "iobase is not an I/O port");
+	c->cfg.debug_exit = true;
+	c->cfg.debug_exit_port = (u16)base;
+	c->cfg.debug_exit_size = (u8)size;
+	return 0;
+}
+
+static int opt_device(struct cli *c, const char *opt, const char *arg)
+{
+	char buf[256], *props;
+	size_t n = strcspn(arg, ",");
+
+	if (strlen(arg) >= sizeof(buf))
+		return bad(opt, arg, "bad value");
+	strcpy(buf, arg);
+	props = arg[n] ? buf + n + 1 : buf + n;
+	buf[n] = '\0';
+	if (!strcmp(buf, "isa-debug-exit"))
+		return debug_exit_props(c, opt, arg, props);
+	if (!strcmp(buf, "pc-testdev") || !strcmp(buf, "pci-testdev"))
+		return 0; /* accepted for kvm-unit-tests' runner; not emulated */
+	return bad(opt, arg, "unsupported device (isa-debug-exit is the one there is)");
+}
+
+static int set_accel(struct cli *c, const char *opt, const char *arg, const char *name)
+{
+	if (!strcmp(name, "emu") || !strcmp(name, "tcg"))
+		c->cfg.accel = "emu";
+	else if (!strcmp(name, "kvm"))
+		c->cfg.accel = "kvm";
+	else
+		return bad(opt, arg, "unknown accelerator (use emu or kvm)");
+	return 0;
+}
+
+/* -machine [pc|q35][,type=..][,accel=..]: only the accelerator matters. */
+static int opt_machine(struct cli *c, const char *opt, const char *arg)
+{
+	char buf[256], *item, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return bad(opt, arg, "bad value");
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		const char *type = !strncmp(item, "type=", 5) ? item + 5 : item;
+		if (!strncmp(item, "accel=", 6)) {
+			if (set_accel(c, opt, arg, item + 6))
+				return -1;
+		} else if (strcmp(type, "pc") && strcmp(type, "q35")) {
+			return bad(opt, arg, "unsupported machine or property (use accel=emu|kvm)");
+		}
+	}
+	return 0;
+}
+
+static int opt_accel(struct cli *c, const char *opt, const char *arg)
+{
+	if (strchr(arg, ','))
+		return bad(opt, arg, "accelerator properties are not supported");
+	return set_accel(c, opt, arg, arg);
+}
+
+static int opt_enable_kvm(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	c->cfg.accel = "kvm";
+	return 0;
+}
+
+static int opt_no_reboot(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	c->cfg.no_reboot = true;
+	return 0;
+}
+
+/* -display, -vnc, -monitor, -parallel: there is nothing but "none". */
+static int opt_none_only(struct cli *c, const char *opt, const char *arg)
+{
+	(void)c;
+	return strcmp(arg, "none") ? bad(opt, arg, "only 'none' is supported") : 0;
+}
+
+static int opt_ignore(struct cli *c, const char *opt, const char *arg)
+{
+	(void)c;
+	(void)opt;
+	(void)arg;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} trace_events[] = {
+	{ "cet", TRACE_CET },
+	{ "exc", TRACE_EXC },
+	{ "unimpl", TRACE_UNIMPL },
+};
+
+static int opt_trace(struct cli *c, const char *opt, const char *arg)
+{
+	char buf[256], *item, *save = NULL;
+
+	if (!strcmp(arg, "help")) {
+		c->action = CLI_TRACE_HELP;
+		return 0;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		return bad(opt, arg, "bad value");
+	strcpy(buf, arg);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+		while (i < ARRAY_SIZE(trace_events) && strcmp(item, trace_events[i].name))
+			i++;
+		if (i == ARRAY_SIZE(trace_events))
+			return bad(opt, arg, "unknown trace event (cet, exc, unimpl)");
+		c->cfg.trace |= trace_events[i].bit;
+	}
+	return 0;
+}
+
+static int opt_icount_limit(struct cli *c, const char *opt, const char *arg)
+{
+	u64 n;
+	if (!parse_u64(arg, &n) || n == 0)
+		return bad(opt, arg, "expects a positive instruction count");
+	c->cfg.max_insns = n;
+	return 0;
+}
+
+static int opt_action(struct cli *c, const char *opt, const char *arg)
+{
+	(void)arg;
+	c->action = strstr(opt, "version") ? CLI_VERSION : CLI_HELP;
+	return 0;
+}
+
+static const struct cli_option options[] = {
+	{ "kernel", true, opt_kernel },
+	{ "initrd", true, opt_initrd },
+	{ "append", true, opt_append },
+	{ "m", true, opt_m },
+	{ "smp", true, opt_smp },
+	{ "cpu", true, opt_cpu },
+	{ "serial", true, opt_serial },
+	{ "device", true, opt_device },
+	{ "machine", true, opt_machine },
+	{ "M", true, opt_machine },
+	{ "accel", true, opt_accel },
+	{ "enable-kvm", false, opt_enable_kvm },
+	{ "no-reboot", false, opt_no_reboot },
+	{ "display", true, opt_none_only },
+	{ "vnc", true, opt_none_only },
+	{ "monitor", true, opt_none_only },
+	{ "parallel", true, opt_none_only },
+	{ "nodefaults", false, opt_ignore },
+	{ "nographic", false, opt_ignore },
+	{ "name", true, opt_ignore },
+	{ "global", true, opt_ignore },
+	{ "trace", true, opt_trace },
+	{ "icount-limit", true, opt_icount_limit },
+	{ "h", false, opt_action },
+	{ "help", false, opt_action },
+	{ "version", false, opt_action },
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage: cetvm -kernel FILE [options]\n"
+	      "Run an x86-64 guest with Intel CET (shadow stacks, IBT).\n\n"
+	      "  -kernel FILE        ELF64, Multiboot v1 (ELF32 or a.out kludge) image\n"
+	      "  -initrd FILE        Multiboot module 0\n"
+	      "  -append STRING      kernel command line\n"
+	      "  -m SIZE             RAM: 128 (MiB), 512M, 1G, size=...; 2 MiB to 64 GiB\n"
+	      "                      (default 128M)\n"
+	      "  -smp 1              number of vCPUs (only 1)\n"
+	      "  -cpu MODEL[,+f,-f,f=on|off...]\n"
+	      "                      CPU model and features (default max; -cpu help)\n"
+	      "  -serial stdio|none  COM1 on stdin/stdout (default stdio)\n"
+	      "  -device isa-debug-exit[,iobase=0xf4,iosize=4]\n"
+	      "                      exit with status (value << 1) | 1 on a write\n"
+	      "  -machine accel=emu|kvm, -accel emu|kvm, -enable-kvm\n"
+	      "                      accelerator: cetvm's CPU (default) or /dev/kvm\n"
+	      "  -no-reboot          exit (status 2) on a guest triple fault\n"
+	      "  -trace cet|exc|unimpl[,...]\n"
+	      "                      log #CP evidence, exceptions, unimplemented features\n"
+	      "  -icount-limit N     stop after N guest instructions (for tests)\n"
+	      "  -version, -help\n\n"
+	      "Accepted and ignored: -nodefaults -nographic -display none -vnc none\n"
+	      "  -monitor none -parallel none -name X -global X -device pc-testdev\n"
+	      "  -device pci-testdev. Options may also be spelled --option.\n\n"
+	      "Exit status: 0 guest powered off, 1 error, 2 triple fault with -no-reboot,\n"
+	      "  3 accelerator failure, (v << 1) | 1 from isa-debug-exit.\n",
+	      f);
+}
+
+static const struct cli_option *find_option(const char *arg)
+{
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (!strcmp(name, options[i].name))
+			return &options[i];
+	return NULL;
+}
+
+static int parse_args(struct cli *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct cli_option *o;
+		if (a[0] != '-' || a[1] == '\0') {
+			log_error("%s: unexpected argument (the kernel is given with -kernel)", a);
+			return -1;
+		}
+		o = find_option(a);
+		if (!o) {
+			log_error("%s: unknown option", a);
+			return -1;
+		}
+		if (o->has_arg && i + 1 >= argc) {
+			log_error("%s: missing argument", a);
+			return -1;
+		}
+		if (o->fn(c, a, o->has_arg ? argv[++i] : NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Report a missing or unreadable file now, before a machine is built. */
+static int check_file(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	e = fstat(fd, &st) < 0 ? errno : 0;
+	close(fd);
+	if (e || !S_ISREG(st.st_mode)) {
+		log_error("%s: %s", path,
+			  e ? strerror(e) : S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
+		return -1;
+	}
+	return 0;
+}
+
+static void trace_help(void)
+{
+	puts("Trace events:\n"
+	     "  cet     every #CP with its evidence\n"
+	     "  exc     every exception delivered\n"
+	     "  unimpl  unimplemented instructions and features");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .cfg = { .append = "", .ram_size = RAM_DEFAULT, .smp = 1, .cpu = "max",
+				  .accel = "emu", .serial_stdio = true } };
+
+	if (parse_args(&c, argc, argv))
+		return VM_EXIT_ERROR;
+	switch (c.action) {
+	case CLI_HELP:
+		usage(stdout);
+		return VM_EXIT_OK;
+	case CLI_VERSION:
+		printf("cetvm version %s\n", CETVM_VERSION);
+		return VM_EXIT_OK;
+	case CLI_CPU_HELP:
+		cpumodel_help(stdout);
+		return VM_EXIT_OK;
+	case CLI_TRACE_HELP:
+		trace_help();
+		return VM_EXIT_OK;
+	case CLI_RUN:
+		break;
+	}
+	if (!c.cfg.kernel) {
+		log_error("no kernel given; use -kernel FILE (see -help)");
+		return VM_EXIT_ERROR;
+	}
+	if (check_file(c.cfg.kernel) || (c.cfg.initrd && check_file(c.cfg.initrd)))
+		return VM_EXIT_ERROR;
+	return vm_run(&c.cfg);
+}

@@ -1,0 +1,315 @@
+/* vm.c: the machine: guest RAM, buses, the board, one vCPU and the run loop. */
+#include "vm.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accel/accel.h"
+#include "boot/boot.h"
+#include "bus.h"
+#include "cpumodel.h"
+#include "dev/board.h"
+#include "log.h"
+#include "mem.h"
+
+struct vm {
+	const struct vm_config *cfg;
+	const struct accel_ops *accel;
+	struct guest_ram ram;
+	struct bus pio, mmio;
+	struct board *board;
+	struct accel_env env;
+	struct vcpu *vcpu;
+	struct boot_state boot;
+	u64 tsc_hz; /* the vCPU's TSC rate; devices count at BOARD_TSC_HZ */
+};
+
+/* Device time (BOARD_TSC_HZ ticks) from the guest TSC, and back. */
+static u64 to_board(const struct vm *vm, u64 tsc)
+{
+	return vm->tsc_hz == BOARD_TSC_HZ ? tsc : (u64)((u128)tsc * BOARD_TSC_HZ / vm->tsc_hz);
+}
+
+static u64 to_tsc(const struct vm *vm, u64 t)
+{
+	if (t == BOARD_NO_DEADLINE || vm->tsc_hz == BOARD_TSC_HZ)
+		return t;
+	u128 v = (u128)t * vm->tsc_hz / BOARD_TSC_HZ;
+	return v > ~0ull ? ~0ull : (u64)v;
+}
+
+static u64 vm_now(void *opaque)
+{
+	struct vm *vm = opaque;
+	return vm->vcpu ? to_board(vm, vm->accel->get_tsc(vm->vcpu)) : 0;
+}
+
+static void vm_deadline_changed(void *opaque, u64 t)
+{
+	struct vm *vm = opaque;
+	if (vm->vcpu)
+		vm->accel->set_deadline(vm->vcpu, to_tsc(vm, t));
+}
+
+static int make_board(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct board_config bc = {
+		.ram_size = cfg->ram_size,
+		.ncpus = 1,
+		.serial_stdio = cfg->serial_stdio,
+		.serial_out_fd = cfg->serial_stdio ? STDOUT_FILENO : -1,
+		.serial_in_fd = cfg->serial_stdio ? STDIN_FILENO : -1,
+		.debug_exit = cfg->debug_exit,
+		.debug_exit_port = cfg->debug_exit_port,
+		.debug_exit_size = cfg->debug_exit_size,
+		.now = vm_now,
+		.deadline_changed = vm_deadline_changed,
+		.now_opaque = vm,
+	};
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	int r = board_create(&vm->board, &bc, &vm->pio, &vm->mmio);
+	if (r) {
+		log_error("cannot create the board: %s", strerror(-r));
+		return -1;
+	}
+	board_fill_env(vm->board, &vm->env);
+	vm->env.pio = &vm->pio;
+	vm->env.mmio = &vm->mmio;
+	vm->env.ram = vm->ram.base;
+	vm->env.ram_size = vm->ram.size;
+	return 0;
+}
+
+static int make_vcpu(struct vm *vm)
+{
+	struct vcpu_cpuid sup, guest;
+	char err[256];
+	int r = vm->accel->create(&vm->vcpu, &vm->env, 0);
+	if (r) {
+		log_error("cannot create a vCPU with accelerator %s: %s", vm->accel->name,
+			  strerror(-r));
+		return -1;
+	}
+	vm->tsc_hz = vm->accel->tsc_hz(vm->vcpu);
+	if (!vm->tsc_hz)
+		vm->tsc_hz = BOARD_TSC_HZ;
+	vm->accel->get_supported_cpuid(&sup);
+	if (cpumodel_build(vm->cfg->cpu, &sup, vm->accel->name, &guest, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	r = vm->accel->set_cpuid(vm->vcpu, &guest);
+	if (r) {
+		log_error("-cpu %s: rejected by accelerator %s: %s", vm->cfg->cpu,
+			  vm->accel->name, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the kernel and put the vCPU in its entry state (also after a reset). */
+static int boot(struct vm *vm)
+{
+	struct boot_params p = { vm->cfg->kernel, vm->cfg->initrd, vm->cfg->append };
+	char err[512];
+	memset(vm->ram.base, 0, vm->ram.size);
+	if (boot_load(&p, &vm->ram, &vm->boot, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (vm->accel->set_sregs(vm->vcpu, &vm->boot.sregs) ||
+	    vm->accel->set_regs(vm->vcpu, &vm->boot.regs)) {
+		log_error("cannot set the initial vCPU state");
+		return -1;
+	}
+	return 0;
+}
+
+static void io_exit(struct vm *vm, const struct vcpu_exit *e)
+{
+	for (u32 i = 0; i < e->io.count; i++) {
+		u8 *d = e->io.data + (size_t)i * e->io.size;
+		if (e->io.write) {
+			u64 v = 0;
+			memcpy(&v, d, e->io.size);
+			bus_write(&vm->pio, e->io.port, e->io.size, v);
+		} else {
+			u64 v = bus_read(&vm->pio, e->io.port, e->io.size);
+			memcpy(d, &v, e->io.size);
+		}
+	}
+}
+
+static void mmio_exit(struct vm *vm, const struct vcpu_exit *e)
+{
+	u64 v = 0;
+	if (e->mmio.write) {
+		memcpy(&v, e->mmio.data, e->mmio.size);
+		bus_write(&vm->mmio, e->mmio.addr, e->mmio.size, v);
+	} else {
+		v = bus_read(&vm->mmio, e->mmio.addr, e->mmio.size);
+		memcpy(e->mmio.data, &v, e->mmio.size);
+	}
+}
+
+/* The guest halted. With virtual time, jump to the next timer event; in
+ * real time (kvm), sleep until it, waking early for serial input. Returns
+ * false if nothing can ever wake the guest. */
+static bool idle(struct vm *vm)
+{
+	u64 next = board_next_deadline(vm->board);
+	int fd = board_serial_in_fd(vm->board);
+	if (next == BOARD_NO_DEADLINE && fd < 0)
+		return false;
+	u64 now = to_board(vm, vm->accel->get_tsc(vm->vcpu));
+	if (vm->accel->virtual_time && next != BOARD_NO_DEADLINE) {
+		if (next > now)
+			vm->accel->set_tsc(vm->vcpu, to_tsc(vm, next));
+		return true;
+	}
+	int ms = -1;
+	if (next != BOARD_NO_DEADLINE)
+		ms = next <= now ? 0 : (int)((next - now) / (BOARD_TSC_HZ / 1000) + 1);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	return poll(&pfd, fd >= 0 ? 1 : 0, ms) >= 0 || errno == EINTR;
+}
+
+/* HLT with IF=0: only NMI, SMI or INIT could resume it, and nothing here
+ * sends those, so the guest has stopped for good. */
+static bool halted_for_good(struct vm *vm)
+{
+	struct vcpu_regs r;
+	return !vm->accel->get_regs(vm->vcpu, &r) && !(r.rflags & (1u << 9));
+}
+
+/* Returns -1 to keep running, else cetvm's exit status. */
+static int handle_stop(struct vm *vm)
+{
+	int status;
+	if (board_exit_requested(vm->board, &status))
+		return status;
+	if (board_reset_requested(vm->board)) {
+		if (vm->cfg->no_reboot)
+			return VM_EXIT_OK;
+		board_reset(vm->board);
+		vm->accel->init(vm->vcpu);
+		return boot(vm) ? VM_EXIT_ERROR : -1;
+	}
+	return -1;
+}
+
+static int handle_exit(struct vm *vm, struct vcpu_exit *e)
+{
+	switch (e->reason) {
+	case VCPU_EXIT_IO:
+		io_exit(vm, e);
+		return -1;
+	case VCPU_EXIT_MMIO:
+		mmio_exit(vm, e);
+		return -1;
+	case VCPU_EXIT_HLT:
+		if (halted_for_good(vm)) {
+			log_info("guest halted with interrupts disabled");
+			return VM_EXIT_OK;
+		}
+		if (idle(vm))
+			return -1;
+		log_error("guest halted with no interrupt source left (rip stuck in HLT)");
+		return VM_EXIT_ERROR;
+	case VCPU_EXIT_SHUTDOWN:
+		if (vm->cfg->no_reboot) {
+			log_error("guest triple fault: shutdown");
+			return VM_EXIT_TRIPLE_FAULT;
+		}
+		board_reset(vm->board);
+		vm->accel->init(vm->vcpu);
+		return boot(vm) ? VM_EXIT_ERROR : -1;
+	case VCPU_EXIT_STOP:
+		return handle_stop(vm);
+	case VCPU_EXIT_DEADLINE:
+	case VCPU_EXIT_NONE:
+		return -1;
+	case VCPU_EXIT_INTERNAL:
+	default:
+		log_error("accelerator %s: %s", vm->accel->name, e->internal.message);
+		return VM_EXIT_INTERNAL;
+	}
+}
+
+static u64 next_deadline(struct vm *vm)
+{
+	u64 d = to_tsc(vm, board_next_deadline(vm->board));
+	u64 limit = vm->cfg->max_insns;
+	if (limit && vm->accel->icount) {
+		u64 now = vm->accel->get_tsc(vm->vcpu);
+		u64 left = limit > vm->accel->icount(vm->vcpu) ? limit - vm->accel->icount(vm->vcpu) : 0;
+		if (now + left < d)
+			d = now + left;
+	}
+	return d;
+}
+
+static int run_loop(struct vm *vm)
+{
+	struct vcpu_exit e;
+	for (;;) {
+		vm->accel->set_deadline(vm->vcpu, next_deadline(vm));
+		if (vm->accel->run(vm->vcpu, &e)) {
+			log_error("accelerator %s: run failed", vm->accel->name);
+			return VM_EXIT_INTERNAL;
+		}
+		board_poll(vm->board, to_board(vm, vm->accel->get_tsc(vm->vcpu)));
+		int status = handle_exit(vm, &e);
+		if (status < 0 && board_exit_requested(vm->board, &status))
+			return status;
+		if (status >= 0)
+			return status;
+		if (vm->cfg->max_insns && vm->accel->icount &&
+		    vm->accel->icount(vm->vcpu) >= vm->cfg->max_insns) {
+			log_error("stopped after %llu guest instructions (-icount-limit)",
+				  (unsigned long long)vm->cfg->max_insns);
+			return VM_EXIT_ERROR;
+		}
+	}
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	if (vm->vcpu)
+		vm->accel->destroy(vm->vcpu);
+	if (vm->board)
+		board_destroy(vm->board);
+	guest_ram_free(&vm->ram);
+}
+
+int vm_run(const struct vm_config *cfg)
+{
+	struct vm vm = { .cfg = cfg };
+	int status = VM_EXIT_ERROR;
+	vm.accel = accel_find(cfg->accel);
+	if (!vm.accel) {
+		log_error("-machine accel=%s: unknown accelerator (emu or kvm)", cfg->accel);
+		return VM_EXIT_ERROR;
+	}
+	const char *why = vm.accel->unavailable();
+	if (why) {
+		log_error("accelerator %s is not available here: %s", vm.accel->name, why);
+		return VM_EXIT_ERROR;
+	}
+	int r = guest_ram_alloc(&vm.ram, cfg->ram_size);
+	if (r) {
+		log_error("-m: cannot allocate %llu MiB of guest RAM: %s",
+			  (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
+		return VM_EXIT_ERROR;
+	}
+	if (!make_board(&vm) && !make_vcpu(&vm) && !boot(&vm))
+		status = run_loop(&vm);
+	fflush(stdout);
+	vm_destroy(&vm);
+	return status;
+}
