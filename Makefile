@@ -4,7 +4,7 @@
 CC      ?= gcc
 WARN    := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
            -Wstrict-prototypes -Wwrite-strings -Wundef
-CFLAGS  := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -fno-strict-aliasing
+CFLAGS  := -std=gnu11 -O3 -g $(WARN) -D_GNU_SOURCE -fno-strict-aliasing
 LDFLAGS :=
 LDLIBS  := -lm
 
@@ -30,7 +30,7 @@ all: $(BIN) guests
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 

@@ -2,7 +2,7 @@
 #include "cet.h"
 #include "ops.h"
 
-void cpu_jump(struct cpu *cpu, u64 target, unsigned opsize)
+void cpu_jump_slow(struct cpu *cpu, u64 target, unsigned opsize)
 {
 	if (cpu->m64) {
 		if (cpu_canonical(target) != target)
@@ -18,6 +18,8 @@ void cpu_jump(struct cpu *cpu, u64 target, unsigned opsize)
 /* Target check without the jump (CALL checks before it pushes). */
 static u64 check_target(struct cpu *cpu, u64 target, unsigned opsize)
 {
+	if (likely(cpu->m64 && cpu_canonical(target) == target))
+		return target;
 	u64 saved = cpu->next_rip;
 	cpu_jump(cpu, target, opsize);
 	target = cpu->next_rip;
@@ -36,29 +38,31 @@ void op_jmp_rel(struct cpu *cpu, const struct insn *in)
 	cpu_jump(cpu, cpu->next_rip + in->imm, in->opsize);
 }
 
-void op_call_rel(struct cpu *cpu, const struct insn *in)
+/* Push the return address (and its shadow-stack copy), then branch. */
+static void call_near(struct cpu *cpu, const struct insn *in, u64 target, bool shadow)
 {
 	u64 ret = cpu->next_rip;
-	u64 target = check_target(cpu, ret + in->imm, in->opsize);
-	cpu_save_rollback(cpu);
-	cpu_push(cpu, ret, in->opsize);
-	/* CALL to the next instruction leaves the shadow stack alone (spec 5.5). */
-	if (cpu->sse_cur && in->imm != 0)
+	target = check_target(cpu, target, in->opsize);
+	if (likely(!shadow)) {
+		cpu_push(cpu, ret, in->opsize);
+	} else {
+		cpu_save_rollback(cpu);
+		cpu_push(cpu, ret, in->opsize);
 		cet_push_ret(cpu, ret);
-	cpu->rollback.valid = false;
+		cpu->rollback.valid = false;
+	}
 	cpu->next_rip = target;
+}
+
+void op_call_rel(struct cpu *cpu, const struct insn *in)
+{
+	/* CALL to the next instruction leaves the shadow stack alone (spec 5.5). */
+	call_near(cpu, in, cpu->next_rip + in->imm, cpu->sse_cur && in->imm != 0);
 }
 
 void op_call_rm(struct cpu *cpu, const struct insn *in)
 {
-	u64 ret = cpu->next_rip;
-	u64 target = check_target(cpu, cpu_rm_read(cpu, in, in->opsize), in->opsize);
-	cpu_save_rollback(cpu);
-	cpu_push(cpu, ret, in->opsize);
-	if (cpu->sse_cur)
-		cet_push_ret(cpu, ret);
-	cpu->rollback.valid = false;
-	cpu->next_rip = target;
+	call_near(cpu, in, cpu_rm_read(cpu, in, in->opsize), cpu->sse_cur);
 	cet_indirect_branch(cpu, in);
 }
 
@@ -68,9 +72,26 @@ void op_jmp_rm(struct cpu *cpu, const struct insn *in)
 	cet_indirect_branch(cpu, in);
 }
 
+static void set_sp(struct cpu *cpu, u64 sp)
+{
+	unsigned ss = cpu_stack_size(cpu);
+	if (ss == 8)
+		cpu->r[R_SP] = sp;
+	else
+		cpu_set_reg(cpu, R_SP, ss, false, sp);
+}
+
 void op_ret(struct cpu *cpu, const struct insn *in)
 {
 	unsigned n = in->opsize;
+	u64 adj = in->op == 0xc2 ? in->imm : 0;
+	if (likely(cpu->m64 && !cpu->sse_cur)) {
+		u64 sp = cpu->r[R_SP];
+		u64 ret = cpu_read_lin(cpu, cpu_seg_lin(cpu, SEG_SS, sp, n, false), n);
+		cpu_jump(cpu, ret, n);
+		cpu->r[R_SP] = sp + n + adj;
+		return;
+	}
 	u64 sp = cpu->r[R_SP] & size_mask(cpu_stack_size(cpu));
 	u64 ret = cpu_read_lin(cpu, cpu_seg_lin(cpu, SEG_SS, sp, n, false), n);
 	if (cpu->sse_cur) {
@@ -79,11 +100,7 @@ void op_ret(struct cpu *cpu, const struct insn *in)
 	}
 	cpu_jump(cpu, ret, n);
 	cpu->rollback.valid = false;
-	sp = (sp + n + (in->op == 0xc2 ? in->imm : 0)) & size_mask(cpu_stack_size(cpu));
-	if (cpu_stack_size(cpu) == 8)
-		cpu->r[R_SP] = sp;
-	else
-		cpu_set_reg(cpu, R_SP, cpu_stack_size(cpu), false, sp);
+	set_sp(cpu, (sp + n + adj) & size_mask(cpu_stack_size(cpu)));
 }
 
 void op_loop(struct cpu *cpu, const struct insn *in)

@@ -28,6 +28,11 @@
 struct cpu;
 struct insn;
 
+static inline u64 size_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
 typedef void (*insn_fn)(struct cpu *cpu, const struct insn *in);
 
 /* Register numbers (SDM encoding). */
@@ -163,6 +168,15 @@ struct cet_state {
 struct block;
 struct block_cache;
 
+/* Jump cache: linear RIP -> decoded block, valid while the epoch matches.
+ * The epoch moves whenever translation, CPL or CS changes (exec.c). */
+#define JC_BITS 12
+struct jc_entry {
+	u64 rip;
+	u64 epoch;
+	struct block *b;
+};
+
 struct cpu {
 	/* Hot state first. */
 	u64 r[16];
@@ -175,8 +189,15 @@ struct cpu {
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
-	bool brk;     /* stop executing the current block after this insn */
-	bool poll_irq;
+	union {
+		struct {
+			bool brk;        /* stop executing the current block after this insn */
+			bool poll_irq;   /* ask the interrupt controllers before the next block */
+			bool irq_shadow; /* STI / MOV SS shadow: no interrupt before the next insn */
+			bool attn_pad;
+		};
+		u32 attention; /* any of the above: the run loop takes its slow path */
+	};
 	u64 eflags;   /* all bits; arithmetic bits valid only if cc_op == CC_EAGER */
 	u64 icount;   /* guest instructions retired */
 	u64 deadline; /* icount at which run() returns (virtual time) */
@@ -206,7 +227,6 @@ struct cpu {
 
 	/* Interrupt state. */
 	bool halted;
-	bool irq_shadow;     /* STI / MOV SS shadow: no interrupt before the next insn */
 	bool nmi_pending;
 	bool shutdown;       /* triple fault happened */
 	bool delivered;      /* cpu_deliver() ran (single-step bookkeeping) */
@@ -228,6 +248,8 @@ struct cpu {
 	u8 *code_pages; /* one byte per RAM page: 1 if decoded code lives there */
 	u32 *page_gen;  /* per RAM page: bumped when its code is invalidated */
 	struct block_cache *bc;
+	u64 jc_epoch;
+	struct jc_entry jc[1u << JC_BITS];
 
 	/* Configuration. */
 	struct vcpu_cpuid cpuid;
@@ -257,7 +279,13 @@ __attribute__((noreturn)) void cpu_fault_noerr(struct cpu *cpu, int vector);
 #define cpu_ud(cpu) cpu_fault_noerr(cpu, X86_EXC_UD)
 /* #UD for an opcode cetvm does not implement: logged once with its bytes. */
 __attribute__((noreturn)) void cpu_unimplemented(struct cpu *cpu, const struct insn *in);
-void cpu_save_rollback(struct cpu *cpu);
+static inline void cpu_save_rollback(struct cpu *cpu)
+{
+	cpu->rollback.valid = true;
+	cpu->rollback.rsp = cpu->r[R_SP];
+	cpu->rollback.ssp = cpu->cet.ssp;
+	cpu->rollback.cpl = cpu->cpl;
+}
 /* The run loop's catch: deliver cpu->fault (double fault, triple fault). */
 void cpu_handle_fault(struct cpu *cpu);
 /* Trace bits (same values as vm.h TRACE_*). */
@@ -276,7 +304,19 @@ u64 cpu_get_rflags(struct cpu *cpu);
 /* Load RFLAGS (all bits the caller is allowed to change, already merged). */
 void cpu_set_rflags(struct cpu *cpu, u64 v);
 bool cpu_cond(struct cpu *cpu, unsigned cc); /* Jcc/SETcc/CMOVcc condition 0..15 */
-bool cpu_get_cf(struct cpu *cpu);
+bool cpu_get_cf_slow(struct cpu *cpu);
+/* CF alone, cheaply for the ops that usually precede INC/DEC/ADC/SBB. */
+static inline bool cpu_get_cf(struct cpu *cpu)
+{
+	switch (cpu->cc_op) {
+	case CC_EAGER: return cpu->eflags & X86_EFLAGS_CF;
+	case CC_INC: case CC_DEC: case CC_MUL: return cpu->cc_src & 1;
+	case CC_LOGIC: return false;
+	case CC_ADD: return (cpu->cc_dst & size_mask(cpu->cc_size)) < (cpu->cc_src2 & size_mask(cpu->cc_size));
+	case CC_SUB: return (cpu->cc_src2 & size_mask(cpu->cc_size)) < (cpu->cc_src & size_mask(cpu->cc_size));
+	default: return cpu_get_cf_slow(cpu);
+	}
+}
 static inline void cpu_set_cc(struct cpu *cpu, enum cc_op op, unsigned size,
 			      u64 dst, u64 src, u64 src2)
 {
@@ -381,22 +421,113 @@ u64 cpu_read_desc(struct cpu *cpu, u16 sel, int err_vec);
 void cpu_desc_to_seg(struct seg *s, u16 sel, u64 desc);
 void cpu_update_mode(struct cpu *cpu); /* after CS, CR0 or EFER changes */
 
-/* ---- operand helpers (operand.c) ---- */
-u64 cpu_ea(struct cpu *cpu, const struct insn *in);
-u64 cpu_get_reg(const struct cpu *cpu, unsigned reg, unsigned size, bool rex);
-void cpu_set_reg(struct cpu *cpu, unsigned reg, unsigned size, bool rex, u64 v);
-u64 cpu_mem_read(struct cpu *cpu, const struct insn *in, unsigned size);
-void cpu_mem_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v);
-/* The r/m operand, register or memory, of size in->opsize (or `size`). */
-u64 cpu_rm_read(struct cpu *cpu, const struct insn *in, unsigned size);
-void cpu_rm_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v);
-/* Stack: push/pop at SS:RSP with the current stack size. */
-void cpu_push(struct cpu *cpu, u64 v, unsigned size);
-u64 cpu_pop(struct cpu *cpu, unsigned size);
-unsigned cpu_stack_size(const struct cpu *cpu); /* 2, 4 or 8 bytes of RSP */
-static inline u64 size_mask(unsigned size)
+/* ---- operand helpers (operand.c; fast paths inline) ---- */
+static inline u64 cpu_ea(const struct cpu *cpu, const struct insn *in)
 {
-	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+	u64 ea = (u64)(s64)in->disp;
+	if (in->base < 16)
+		ea += cpu->r[in->base];
+	else if (in->base == REG_RIP)
+		ea += cpu->next_rip;
+	if (in->index != REG_NONE)
+		ea += cpu->r[in->index] << in->scale;
+	return in->addrsize == 8 ? ea : ea & size_mask(in->addrsize);
+}
+
+/* Byte registers 4..7 without REX are AH, CH, DH, BH. */
+static inline u64 cpu_get_reg(const struct cpu *cpu, unsigned reg, unsigned size, bool rex)
+{
+	if (size == 1 && !rex && reg >= 4 && reg < 8)
+		return (cpu->r[reg - 4] >> 8) & 0xff;
+	return cpu->r[reg] & size_mask(size);
+}
+
+static inline void cpu_set_reg(struct cpu *cpu, unsigned reg, unsigned size, bool rex, u64 v)
+{
+	u64 *r;
+	switch (size) {
+	case 1:
+		if (!rex && reg >= 4 && reg < 8) {
+			r = &cpu->r[reg - 4];
+			*r = (*r & ~0xff00ull) | ((v & 0xff) << 8);
+		} else {
+			r = &cpu->r[reg];
+			*r = (*r & ~0xffull) | (v & 0xff);
+		}
+		break;
+	case 2:
+		r = &cpu->r[reg];
+		*r = (*r & ~0xffffull) | (v & 0xffff);
+		break;
+	case 4:
+		cpu->r[reg] = (u32)v; /* 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1) */
+		break;
+	default:
+		cpu->r[reg] = v;
+		break;
+	}
+}
+
+
+static inline u64 cpu_mem_read(struct cpu *cpu, const struct insn *in, unsigned size)
+{
+	u64 la = cpu_seg_lin(cpu, in->seg, cpu_ea(cpu, in), size, false);
+	return cpu_read_lin(cpu, la, size);
+}
+
+static inline void cpu_mem_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v)
+{
+	u64 la = cpu_seg_lin(cpu, in->seg, cpu_ea(cpu, in), size, true);
+	cpu_write_lin(cpu, la, size, v);
+}
+
+/* The r/m operand, register or memory, of `size` bytes. */
+static inline u64 cpu_rm_read(struct cpu *cpu, const struct insn *in, unsigned size)
+{
+	if (!(in->flags & IF_MEM))
+		return size == 8 ? cpu->r[in->rm] : cpu_get_reg(cpu, in->rm, size, in->flags & IF_REX);
+	return cpu_mem_read(cpu, in, size);
+}
+
+static inline void cpu_rm_write(struct cpu *cpu, const struct insn *in, unsigned size, u64 v)
+{
+	if (in->flags & IF_MEM)
+		cpu_mem_write(cpu, in, size, v);
+	else if (size == 8)
+		cpu->r[in->rm] = v;
+	else
+		cpu_set_reg(cpu, in->rm, size, in->flags & IF_REX, v);
+}
+
+/* Stack: push/pop at SS:RSP with the current stack size. */
+void cpu_push_slow(struct cpu *cpu, u64 v, unsigned size);
+u64 cpu_pop_slow(struct cpu *cpu, unsigned size);
+unsigned cpu_stack_size(const struct cpu *cpu); /* 2, 4 or 8 bytes of RSP */
+
+static inline void cpu_push(struct cpu *cpu, u64 v, unsigned size)
+{
+	if (likely(cpu->m64)) {
+		u64 sp = cpu->r[R_SP] - size;
+		if (likely(cpu_canonical(sp) == sp)) {
+			cpu_write_lin(cpu, sp, size, v);
+			cpu->r[R_SP] = sp;
+			return;
+		}
+	}
+	cpu_push_slow(cpu, v, size);
+}
+
+static inline u64 cpu_pop(struct cpu *cpu, unsigned size)
+{
+	if (likely(cpu->m64)) {
+		u64 sp = cpu->r[R_SP];
+		if (likely(cpu_canonical(sp) == sp)) {
+			u64 v = cpu_read_lin(cpu, sp, size);
+			cpu->r[R_SP] = sp + size;
+			return v;
+		}
+	}
+	return cpu_pop_slow(cpu, size);
 }
 
 /* ---- misc ---- */
@@ -405,8 +536,15 @@ static inline bool cpu_has_feature(const struct cpu *cpu, int f) /* X86_FEATURE_
 {
 	return (cpu->feat[f >> 8][(f >> 5) & 3] >> (f & 31)) & 1;
 }
-/* Branch to a near target (checks canonical / CS limit). */
-void cpu_jump(struct cpu *cpu, u64 target, unsigned opsize);
+/* Branch to a near target (checks canonical / CS limit, #GP(0)). */
+void cpu_jump_slow(struct cpu *cpu, u64 target, unsigned opsize);
+static inline void cpu_jump(struct cpu *cpu, u64 target, unsigned opsize)
+{
+	if (likely(cpu->m64 && cpu_canonical(target) == target))
+		cpu->next_rip = target;
+	else
+		cpu_jump_slow(cpu, target, opsize);
+}
 /* I/O permission for IN/OUT/INS/OUTS: IOPL, then the TSS bitmap (#GP(0)). */
 void cpu_io_check(struct cpu *cpu, u16 port, unsigned size);
 /* Port I/O through the machine's bus (exec.c). */

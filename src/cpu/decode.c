@@ -212,6 +212,10 @@ static int lookup(const struct decode_table *t, const struct dstate *s, unsigned
 		int score = 0;
 		if (!!(d->flags & OPF_VEX) != s->vex)
 			continue;
+		/* An entry for the current mode beats one for the other mode
+		 * (63 is ARPL outside 64-bit mode, MOVSXD in it). */
+		if (!(d->flags & (s->m64 ? OPF_INV64 : OPF_ONLY64)))
+			score += 16;
 		if (d->pfx != PFX_ANY) {
 			if (d->pfx != pfx)
 				continue;

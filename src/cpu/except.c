@@ -7,14 +7,7 @@
 
 #include "../log.h"
 #include "decode.h"
-
-void cpu_save_rollback(struct cpu *cpu)
-{
-	cpu->rollback.valid = true;
-	cpu->rollback.rsp = cpu->r[R_SP];
-	cpu->rollback.ssp = cpu->cet.ssp;
-	cpu->rollback.cpl = cpu->cpl;
-}
+#include "task.h"
 
 static __attribute__((noreturn)) void raise_event(struct cpu *cpu, int vector, bool has_err,
 						  u32 err)
@@ -211,8 +204,15 @@ static void deliver_prot(struct cpu *cpu, int vector, bool has_err, u32 err, boo
 			 const struct frame *fr, const struct gate *g)
 {
 	u64 desc;
-	if (g->type == 5) /* task gate */
-		cpu_gp(cpu, idt_error(vector, ext));
+	if (g->type == 5) { /* task gate (SDM Vol. 3 7.3, 6.12.2) */
+		if (!g->present)
+			cpu_fault(cpu, X86_EXC_NP, idt_error(vector, ext));
+		if (g->sel & 4)
+			cpu_gp(cpu, (g->sel & 0xfffc) | ext);
+		desc = cpu_read_desc(cpu, g->sel, X86_EXC_GP);
+		cpu_task_switch(cpu, g->sel, desc, TASK_INT, fr->rip, has_err, err);
+		return;
+	}
 	if (g->type != 6 && g->type != 7 && g->type != 0xe && g->type != 0xf)
 		cpu_gp(cpu, idt_error(vector, ext));
 	if (!g->present)

@@ -16,6 +16,7 @@
 #include "../log.h"
 #include "cet.h"
 #include "decode.h"
+#include "fast.h"
 
 #define BLOCK_MAX 32
 #define BC_HASH_BITS 16
@@ -90,6 +91,7 @@ const struct decode_table *exec_decode_table(const struct cpu *cpu)
 
 void exec_cache_flush(struct cpu *cpu)
 {
+	cpu->jc_epoch++;
 	memset(cpu->bc->table, 0, sizeof(cpu->bc->table));
 	cpu->bc->used = 0;
 }
@@ -97,6 +99,7 @@ void exec_cache_flush(struct cpu *cpu)
 void cpu_code_written(struct cpu *cpu, u64 pfn)
 {
 	cpu->page_gen[pfn]++;
+	cpu->jc_epoch++; /* jump-cache hits skip the generation check */
 	cpu->code_pages[pfn] = 0;
 	cpu->brk = true;
 }
@@ -204,6 +207,9 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 			break;
 		}
 		off += in->len;
+		insn_fn fast = fast_variant(in, cs);
+		if (fast)
+			in->exec = fast;
 		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
 			break;
 	}
@@ -211,6 +217,12 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
 	return b;
+}
+
+static bool block_valid(const struct cpu *cpu, const struct block *b)
+{
+	return b->gen == cpu->page_gen[b->phys >> 12] &&
+	       (b->phys2 == ~0ull || b->gen2 == cpu->page_gen[b->phys2 >> 12]);
 }
 
 static struct block *lookup_block(struct cpu *cpu)
@@ -221,14 +233,29 @@ static struct block *lookup_block(struct cpu *cpu)
 	if (unlikely(pa >= cpu->ram_size))
 		return NULL;
 	struct block *b = cpu->bc->table[bc_hash(pa, cs)];
-	if (likely(b && b->phys == pa && b->code_size == cs &&
-		   b->gen == cpu->page_gen[pa >> 12] &&
-		   (b->phys2 == ~0ull || b->gen2 == cpu->page_gen[b->phys2 >> 12])))
+	if (likely(b && b->phys == pa && b->code_size == cs && block_valid(cpu, b)))
 		return b;
 	return build_block(cpu, la, pa, cs);
 }
 
-static void run_block(struct cpu *cpu, const struct block *b, unsigned max)
+/* The block at RIP: the jump cache first, then the physical lookup. */
+static struct block *find_block(struct cpu *cpu)
+{
+	struct jc_entry *e = &cpu->jc[(cpu->rip ^ (cpu->rip >> JC_BITS)) & ((1u << JC_BITS) - 1)];
+	if (likely(e->rip == cpu->rip && e->epoch == cpu->jc_epoch))
+		return e->b;
+	struct block *b = lookup_block(cpu);
+	if (b) {
+		/* Building may have flushed the cache (and moved the epoch). */
+		e->rip = cpu->rip;
+		e->epoch = cpu->jc_epoch;
+		e->b = b;
+	}
+	return b;
+}
+
+static inline __attribute__((always_inline)) void run_block(struct cpu *cpu, const struct block *b,
+							   unsigned max)
 {
 	const struct insn *in = b->insn;
 	const struct insn *end = in + (b->n < max ? b->n : max);
@@ -260,8 +287,12 @@ static void single_step(struct cpu *cpu, const struct block *b)
 /* Deliver a pending external interrupt if the CPU can take one now. */
 static void check_irq(struct cpu *cpu)
 {
-	if (!cpu->poll_irq || !(cpu->eflags & X86_EFLAGS_IF))
+	if (!cpu->poll_irq)
 		return;
+	if (!(cpu->eflags & X86_EFLAGS_IF)) {
+		cpu->poll_irq = false; /* setting IF asks again (cpu_set_rflags) */
+		return;
+	}
 	int v = cpu->env->irq_peek(cpu->env->ctx);
 	if (v < 0) {
 		cpu->poll_irq = false;
@@ -294,36 +325,54 @@ static void internal_error(struct cpu *cpu, struct vcpu_exit *exit)
 		 "instruction fetch outside RAM at rip %#llx", (unsigned long long)cpu->rip);
 }
 
+/* Everything between blocks that is rarely needed. Returns false to leave
+ * cpu_run(); *max limits the next block (interrupt shadow, single step). */
+static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
+{
+	cpu->brk = false;
+	if (should_exit(cpu, exit))
+		return false;
+	bool shadow = cpu->irq_shadow;
+	cpu->irq_shadow = false;
+	if (!shadow)
+		check_irq(cpu);
+	if (cpu->halted) {
+		exit->reason = VCPU_EXIT_HLT;
+		return false;
+	}
+	*max = shadow ? 1 : BLOCK_MAX;
+	if (cpu->eflags & X86_EFLAGS_TF)
+		*max = 0; /* single_step() */
+	return true;
+}
+
 void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 {
 	jmp_buf jb;
 	cpu->fault_jmp = &jb;
 	exit->reason = VCPU_EXIT_NONE;
 	cpu->poll_irq = true;
-	if (setjmp(jb))
+	if (setjmp(jb)) {
 		cpu_handle_fault(cpu);
+		cpu->brk = true;
+	}
 	for (;;) {
-		if (should_exit(cpu, exit))
-			break;
-		bool shadow = cpu->irq_shadow;
-		cpu->irq_shadow = false;
-		if (!shadow)
-			check_irq(cpu);
-		if (cpu->halted) {
-			exit->reason = VCPU_EXIT_HLT;
-			break;
+		unsigned max = BLOCK_MAX;
+		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
+			if (!attend(cpu, exit, &max))
+				break;
 		}
-		struct block *b = lookup_block(cpu);
-		if (!b) {
+		struct block *b = find_block(cpu);
+		if (unlikely(!b)) {
 			internal_error(cpu, exit);
 			break;
 		}
 		if (unlikely(cet_tracker_armed(cpu)))
 			cet_check_endbr(cpu, &b->insn[0]);
-		if (unlikely(cpu->eflags & X86_EFLAGS_TF))
+		if (unlikely(max == 0))
 			single_step(cpu, b);
 		else
-			run_block(cpu, b, shadow ? 1 : BLOCK_MAX);
+			run_block(cpu, b, max);
 	}
 	cpu->fault_jmp = NULL;
 }

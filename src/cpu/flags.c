@@ -48,11 +48,12 @@ static bool cc_cf(const struct cpu *cpu)
 
 static bool cc_of(const struct cpu *cpu)
 {
+	if (cpu->cc_op == CC_EAGER)
+		return cpu->eflags & X86_EFLAGS_OF;
 	unsigned size = cpu->cc_size;
 	u64 sb = sign_bit(size);
 	u64 res = cpu->cc_dst, b = cpu->cc_src, a = cpu->cc_src2;
 	switch (cpu->cc_op) {
-	case CC_EAGER: return cpu->eflags & X86_EFLAGS_OF;
 	case CC_ADD: case CC_ADC: return ((a ^ ~b) & (a ^ res)) & sb;
 	case CC_SUB: case CC_SBB: return ((a ^ b) & (a ^ res)) & sb;
 	case CC_LOGIC: return false;
@@ -101,7 +102,7 @@ static bool cc_pf(const struct cpu *cpu)
 	return parity8(cpu->cc_dst);
 }
 
-bool cpu_get_cf(struct cpu *cpu)
+bool cpu_get_cf_slow(struct cpu *cpu)
 {
 	return cc_cf(cpu);
 }
@@ -130,6 +131,8 @@ u64 cpu_get_rflags(struct cpu *cpu)
 void cpu_set_rflags(struct cpu *cpu, u64 v)
 {
 	bool ac_changed = (cpu->eflags ^ v) & X86_EFLAGS_AC;
+	if (v & ~cpu->eflags & X86_EFLAGS_IF)
+		cpu->poll_irq = true; /* interrupts just got enabled */
 	cpu->eflags = (v | X86_EFLAGS_FIXED) & ~(0x8028ull | (~0ull << 22));
 	cpu->cc_op = CC_EAGER;
 	if (ac_changed)

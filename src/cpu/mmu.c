@@ -359,6 +359,7 @@ void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 
 void cpu_tlb_flush(struct cpu *cpu)
 {
+	cpu->jc_epoch++;
 	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
 	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
 	cpu->tlb_large = false;
@@ -366,6 +367,7 @@ void cpu_tlb_flush(struct cpu *cpu)
 
 void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 {
+	cpu->jc_epoch++;
 	if (cpu->tlb_large) {
 		cpu_tlb_flush(cpu);
 		return;

@@ -83,6 +83,8 @@ static void set_accessed(struct cpu *cpu, u16 sel, u64 d)
 void cpu_set_seg_real(struct cpu *cpu, int seg, u16 sel)
 {
 	struct seg *s = &cpu->seg[seg];
+	if (seg == SEG_CS)
+		cpu->jc_epoch++; /* decoded blocks are looked up by CS-relative RIP */
 	s->sel = sel;
 	s->base = (u64)sel << 4;
 	if (cpu->eflags & X86_EFLAGS_VM) {
@@ -158,5 +160,6 @@ void cpu_update_mode(struct cpu *cpu)
 		cpu->cpl = 3;
 	cpu_update_mmu_idx(cpu);
 	cet_refresh(cpu);
+	cpu->jc_epoch++;
 	cpu->brk = true;
 }

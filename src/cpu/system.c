@@ -132,23 +132,20 @@ bool cpu_write_cr0(struct cpu *cpu, u64 v)
 }
 
 /* MOV to CR3: bits above MAXPHYADDR are reserved in IA-32e mode; bit 63
- * with CR4.PCIDE means "do not flush" and is not stored (SDM Vol. 3 4.10.4.1). */
+ * with CR4.PCIDE asks not to flush and is not stored (SDM Vol. 3 4.10.4.1).
+ * The software TLB is not tagged by PCID, so every load flushes it. */
 bool cpu_write_cr3(struct cpu *cpu, u64 v)
 {
-	bool flush = true;
 	if (cpu->efer & EFER_LMA) {
-		if ((cpu->cr4 & X86_CR4_PCIDE) && (v >> 63)) {
+		if (cpu->cr4 & X86_CR4_PCIDE)
 			v &= ~(1ull << 63);
-			flush = false;
-		}
 		if (v & ~cpu->phys_mask)
 			return false;
 	} else {
 		v = (u32)v;
 	}
 	cpu->cr3 = v;
-	if (flush)
-		cpu_tlb_flush(cpu);
+	cpu_tlb_flush(cpu);
 	return true;
 }
 

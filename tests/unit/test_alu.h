@@ -408,7 +408,7 @@ static int emu_run_mode(const u8 *code, unsigned len, struct xs *s, unsigned cod
 	struct insn in;
 	jmp_buf jb;
 	int n = decode_insn(T.dt, code, len, code_size, &in);
-	if (n == DEC_UD)
+	if (n == DEC_UD || n == DEC_INVALID)
 		return EMU_FAULT(X86_EXC_UD);
 	if (n != (int)len || !in.exec)
 		return EMU_DECODE_FAIL;
@@ -538,7 +538,8 @@ struct enc {
 
 static void enc_put(struct enc *e, u8 v)
 {
-	e->b[e->n++] = v;
+	if (e->n < sizeof(e->b))
+		e->b[e->n++] = v;
 }
 
 static void enc_imm(struct enc *e, u64 imm, unsigned bytes)

@@ -276,7 +276,7 @@ static void fault_rules(struct oracle *o)
 	o_reset_cpu(o);
 	report(emu_vec(o, movaps_m, 4, &st, mem) == X86_EXC_GP, "movaps misaligned m128 -> #GP");
 	report(emu_vec(o, movups_m, 4, &st, mem) == -1, "movups misaligned m128 is fine");
-	report(decode_insn(o->dt, lock_addps, 4, 8, &in) == DEC_UD, "LOCK addps -> #UD");
+	report(decode_insn(o->dt, lock_addps, 4, 8, &in) == DEC_INVALID, "LOCK addps -> #UD");
 	c->feat[FL_1][FR_ECX] &= ~(1u << 19);
 	static const u8 pminsd[] = { 0x66, 0x0f, 0x38, 0x39, 0xca };
 	report(emu_vec(o, pminsd, 5, &st, mem) == X86_EXC_UD, "SSE4.1 absent: pminsd -> #UD");

@@ -218,8 +218,10 @@ static int run_bytes(struct cpu *cpu, const u8 *b, unsigned n)
 	jmp_buf jb;
 	int len = decode_insn(dt, b, n, code_size(cpu), &in);
 	last_err = 0;
+	if (len == DEC_UD || len == DEC_INVALID)
+		return X86_EXC_UD;
 	if (len < 0)
-		return len == DEC_UD ? X86_EXC_UD : 100 - len;
+		return 100 - len;
 	cpu->fault_jmp = &jb;
 	cpu->rollback.valid = false;
 	if (setjmp(jb)) {
