@@ -288,6 +288,14 @@ static int opt_trace(struct cli *c, const char *opt, const char *arg)
 	return 0;
 }
 
+static int opt_stats(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	c->cfg.stats = true;
+	return 0;
+}
+
 static int opt_icount_limit(struct cli *c, const char *opt, const char *arg)
 {
 	u64 n;
@@ -328,6 +336,7 @@ static const struct cli_option options[] = {
 	{ "global", true, opt_ignore },
 	{ "trace", true, opt_trace },
 	{ "icount-limit", true, opt_icount_limit },
+	{ "stats", false, opt_stats },
 	{ "h", false, opt_action },
 	{ "help", false, opt_action },
 	{ "version", false, opt_action },
@@ -354,6 +363,7 @@ static void usage(FILE *f)
 	      "  -trace cet|exc|unimpl[,...]\n"
 	      "                      log #CP evidence, exceptions, unimplemented features\n"
 	      "  -icount-limit N     stop after N guest instructions (for tests)\n"
+	      "  -stats              at exit, print guest instructions, time and MIPS\n"
 	      "  -version, -help\n\n"
 	      "Accepted and ignored: -nodefaults -nographic -display none -vnc none\n"
 	      "  -monitor none -parallel none -name X -global X -device pc-testdev\n"

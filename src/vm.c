@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "accel/accel.h"
@@ -278,6 +279,21 @@ static int run_loop(struct vm *vm)
 	}
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* -stats: one line on stderr that bench/ parses. */
+static void print_stats(struct vm *vm, double seconds)
+{
+	u64 n = vm->accel->icount ? vm->accel->icount(vm->vcpu) : 0;
+	fprintf(stderr, "cetvm: stats: %llu guest instructions in %.3f s: %.1f MIPS\n",
+		(unsigned long long)n, seconds, seconds > 0 ? (double)n / seconds / 1e6 : 0.0);
+}
+
 static void vm_destroy(struct vm *vm)
 {
 	if (vm->vcpu)
@@ -307,8 +323,12 @@ int vm_run(const struct vm_config *cfg)
 			  (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
 		return VM_EXIT_ERROR;
 	}
-	if (!make_board(&vm) && !make_vcpu(&vm) && !boot(&vm))
+	if (!make_board(&vm) && !make_vcpu(&vm) && !boot(&vm)) {
+		double t0 = now_seconds();
 		status = run_loop(&vm);
+		if (cfg->stats)
+			print_stats(&vm, now_seconds() - t0);
+	}
 	fflush(stdout);
 	vm_destroy(&vm);
 	return status;

@@ -27,6 +27,7 @@ struct vm_config {
 	bool no_reboot;
 	unsigned trace;     /* TRACE_* bits from -trace */
 	u64 max_insns;      /* stop after this many guest instructions, 0 = no limit */
+	bool stats;         /* -stats: report instructions, time and MIPS at exit */
 };
 
 #define TRACE_CET (1u << 0) /* log every #CP with its evidence */

@@ -1,4 +1,6 @@
-/* test_cpumodel.c: unit tests of -cpu parsing, CPU models and the CET CPUID coupling (spec/cet.md §1, §12 items 1-4). */
+/* test_cpumodel.c: unit tests of -cpu parsing, CPU models and the CET CPUID coupling (spec/cet.md §1, §12 items 1-4).
+ * Covers: 1 2 3 4 (spec/cet.md §12, at the unit level)
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,7 @@
 /* test_mmu.c: page walks, permission checks and #PF error codes of the
- * interpreter's MMU, including shadow-stack pages (spec/cet.md 5.2). */
+ * interpreter's MMU, including shadow-stack pages (spec/cet.md 5.2).
+ * Covers: 48 49 50 51 52 (spec/cet.md §12, at the unit level)
+ */
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,9 @@
  * MSR's read, write, validation and #GP cases, and the CET MSR rules of
  * spec/cet.md 3.3-3.6 for vCPUs with both, one or none of SHSTK/IBT,
  * guest-initiated (cpu_msr_read/write) and host-initiated (cpu_msr_host_*,
- * cpu_guest_ssp_*, cpu_msr_index_list). */
+ * cpu_guest_ssp_*, cpu_msr_index_list).
+ * Covers: 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 (spec/cet.md §12, at the unit level)
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

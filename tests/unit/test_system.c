@@ -1,7 +1,9 @@
 /* test_system.c: control-register writes (reserved bits, the CR4.CET rules
  * and WP interlock of spec/cet.md 2, what each write changes), EFER, CPUID
  * as the guest sees it, and the system instructions of system.c,
- * sysinfo.c and sysseg.c run one at a time on the interpreter. */
+ * sysinfo.c and sysseg.c run one at a time on the interpreter.
+ * Covers: 4 5 6 9 10 11 12 (spec/cet.md §12, at the unit level)
+ */
 #include "test_sys.h"
 
 #include "cpu/system.h"

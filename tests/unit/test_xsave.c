@@ -1,7 +1,9 @@
 /* test_xsave.c: the XSAVE feature set in cetvm's interpreter: standard and compacted
  * layouts (spec/cet.md §1.2, §4 worked examples incl. the CET components), XSAVES/XRSTORS
  * with validation, XSETBV/XGETBV rules, FXSAVE/FXRSTOR, the KVM-style standard image,
- * and XSAVE/XSAVEC/XRSTOR/FXSAVE against the host CPU (fpu_oracle.h). */
+ * and XSAVE/XSAVEC/XRSTOR/FXSAVE against the host CPU (fpu_oracle.h).
+ * Covers: 38 39 40 41 42 43 (spec/cet.md §12, at the unit level)
+ */
 #include <errno.h>
 
 #include "fpu_oracle.h"
