@@ -2,7 +2,6 @@
  * cetvm guest goes through, from the multiboot entry to a user-mode round
  * trip, ending with exit status 0. */
 #include "boot.h"
-#include "desc.h"
 #include "fault.h"
 #include "idt.h"
 #include "printf.h"

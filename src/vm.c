@@ -83,6 +83,7 @@ static int make_board(struct vm *vm)
 	vm->env.mmio = &vm->mmio;
 	vm->env.ram = vm->ram.base;
 	vm->env.ram_size = vm->ram.size;
+	vm->env.trace = cfg->trace;
 	return 0;
 }
 
@@ -307,6 +308,8 @@ int vm_run(const struct vm_config *cfg)
 {
 	struct vm vm = { .cfg = cfg };
 	int status = VM_EXIT_ERROR;
+	if (cfg->trace && log_level < LOG_INFO)
+		log_level = LOG_INFO; /* trace lines are info-level messages */
 	vm.accel = accel_find(cfg->accel);
 	if (!vm.accel) {
 		log_error("-machine accel=%s: unknown accelerator (emu or kvm)", cfg->accel);

@@ -12,6 +12,8 @@
 #define APIC_TPR 0x80
 #define APIC_EOI 0xb0
 #define APIC_SPIV 0xf0
+#define APIC_ISR 0x100 /* 8 registers, 16 bytes apart */
+#define APIC_IRR 0x200
 #define APIC_ESR 0x280
 #define APIC_LVT_TIMER 0x320
 #define APIC_LVT_LINT0 0x350

@@ -10,11 +10,11 @@
  *
  *    FAULT_TRY arms a resume label; any exception (or unhandled interrupt)
  *    before fault_take() resumes there with every register as it was at the
- *    fault except RIP (and RFLAGS.TF, cleared). f.insn is the address of the instruction right after
- *    FAULT_TRY. Works at any CPL and in compatibility mode (64-bit labels
- *    below 2 GiB). Always call fault_take() after a FAULT_TRY. Registers
- *    are as at the fault: a CALL whose target faults has already pushed
- *    its return address, so keep RSP in a callee-saved register and
+ *    fault except RIP (and RFLAGS.TF, cleared). f.insn is the address of
+ *    the instruction right after FAULT_TRY. Works at any CPL (64-bit code;
+ *    labels below 2 GiB). Always call fault_take() after a FAULT_TRY.
+ *    Registers are as at the fault: a CALL whose target faults has already
+ *    pushed its return address, so keep RSP in a callee-saved register and
  *    restore it after the label (see FAULT_TRY_CALL).
  *
  * 2. A whole function, at CPL 0, at CPL 3 or from any register state:
@@ -24,8 +24,8 @@
  *    fn runs until it returns (f.vector == FAULT_NONE, f.value = its return
  *    value; the return goes to a UD2 the handler recognizes), executes
  *    "int $0x81" (FAULT_EXIT_VECTOR: same, with RAX as the value), or raises
- *    an exception (f.vector etc.). The stack and callee-
- *    saved registers of the caller are restored either way. These nest.
+ *    an exception (f.vector etc.). The caller's stack and callee-saved
+ *    registers are restored either way. These nest.
  *
  * Handlers installed with idt_set_handler() see events first; they may call
  * fault_catch() to end the innermost expectation as if r had faulted.

@@ -4,7 +4,6 @@
  * DF=0/1, CMPXCHG/XADD/LOCK, SETcc/CMOVcc, and when CPUID has them BMI1,
  * BMI2, ADX, MOVBE, POPCNT, LZCNT, RDRAND, RDSEED and RDTSCP. Its output is
  * deterministic: tests/tier-oracle compares it between accelerators. */
-#include "fault.h"
 #include "report.h"
 #include "string.h"
 #include "x86.h"

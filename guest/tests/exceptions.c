@@ -8,7 +8,6 @@
 #include "alloc.h"
 #include "paging.h"
 #include "report.h"
-#include "string.h"
 #include "x86.h"
 
 #define NONCANONICAL 0x8000000000000000ull

@@ -4,11 +4,9 @@
  * table (a NOTRACK indirect jump under -fcf-protection=full), a sort with a
  * comparison callback, and a user-mode round trip. No TSC values, no CPUID-
  * dependent output. */
-#include "desc.h"
 #include "fault.h"
 #include "printf.h"
 #include "report.h"
-#include "string.h"
 #include "x86.h"
 
 /* Hides NULL from gcc's format checker (printing "(null)" is the point). */

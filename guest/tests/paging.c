@@ -3,7 +3,6 @@
  * pages and INVLPG, PCID basics, and protection keys (SDM Vol. 3A, 4.5-4.10). */
 #include "alloc.h"
 #include "fault.h"
-#include "idt.h"
 #include "paging.h"
 #include "report.h"
 #include "string.h"
@@ -205,7 +204,8 @@ static void test_pcid(void)
 	report(read_cr3() == (cr3 | 5), "CR3 holds PCID 5 (%#lx)", read_cr3());
 	report(*(volatile u64 *)0x100000 == *(u64 *)0x100000, "translation works under PCID 5");
 	v = write_cr3_safe(cr3 | 5 | 1ull << 63);
-	report(v == FAULT_NONE && read_cr3() == (cr3 | 5), "MOV CR3 with bit 63 (no flush): bit not stored");
+	report(v == FAULT_NONE && read_cr3() == (cr3 | 5),
+	       "MOV CR3 with bit 63 (no flush): bit not stored");
 	if (cpu_has(X86_FEATURE_INVPCID)) {
 		struct { u64 pcid, addr; } desc = { 5, 0 };
 		asm volatile(FAULT_TRY("1f") "invpcid %0, %1\n1:" ::"m"(desc), "r"(2ull) : "memory");

@@ -91,33 +91,37 @@ static void test_supervisor_page(void)
 	report(user_fault.vector == FAULT_NONE, "same read works with U=1");
 }
 
-/* One privileged instruction per case; each must raise #GP(0) at CPL 3. */
-#define PRIV(insn) { #insn, insn }
-static void priv_hlt(void) { asm volatile(FAULT_TRY("1f") "hlt\n1:" ::: "memory"); }
-static void priv_cli(void) { asm volatile(FAULT_TRY("1f") "cli\n1:" ::: "memory"); }
-static void priv_sti(void) { asm volatile(FAULT_TRY("1f") "sti\n1:" ::: "memory"); }
-static void priv_rd_cr0(void) { asm volatile(FAULT_TRY("1f") "mov %%cr0, %%rax\n1:" ::: "rax", "memory"); }
-static void priv_wr_cr3(void) { asm volatile(FAULT_TRY("1f") "mov %%rax, %%cr3\n1:" ::"a"(0) : "memory"); }
-static void priv_rdmsr(void) { asm volatile(FAULT_TRY("1f") "rdmsr\n1:" ::"c"(MSR_EFER) : "rax", "rdx", "memory"); }
-static void priv_wrmsr(void) { asm volatile(FAULT_TRY("1f") "wrmsr\n1:" ::"c"(MSR_EFER), "a"(0), "d"(0) : "memory"); }
-static void priv_lgdt(void) { asm volatile(FAULT_TRY("1f") "lgdt (%%rsp)\n1:" ::: "memory"); }
-static void priv_lidt(void) { asm volatile(FAULT_TRY("1f") "lidt (%%rsp)\n1:" ::: "memory"); }
-static void priv_ltr(void) { asm volatile(FAULT_TRY("1f") "ltr %%ax\n1:" ::"a"(TSS_SEL) : "memory"); }
-static void priv_invlpg(void) { asm volatile(FAULT_TRY("1f") "invlpg (%%rsp)\n1:" ::: "memory"); }
-static void priv_wbinvd(void) { asm volatile(FAULT_TRY("1f") "wbinvd\n1:" ::: "memory"); }
-static void priv_clts(void) { asm volatile(FAULT_TRY("1f") "clts\n1:" ::: "memory"); }
-static void priv_rd_dr7(void) { asm volatile(FAULT_TRY("1f") "mov %%dr7, %%rax\n1:" ::: "rax", "memory"); }
-static void priv_swapgs(void) { asm volatile(FAULT_TRY("1f") "swapgs\n1:" ::: "memory"); }
-static void priv_rdpmc(void) { asm volatile(FAULT_TRY("1f") "rdpmc\n1:" ::"c"(0) : "rax", "rdx", "memory"); }
+/* One privileged instruction per function; each must raise #GP(0) at CPL 3. */
+#define PRIV_INSN(name, ...)                                      \
+	static void priv_##name(void)                             \
+	{                                                         \
+		asm volatile(FAULT_TRY("1f") __VA_ARGS__);        \
+	}
+PRIV_INSN(hlt, "hlt\n1:" ::: "memory")
+PRIV_INSN(cli, "cli\n1:" ::: "memory")
+PRIV_INSN(sti, "sti\n1:" ::: "memory")
+PRIV_INSN(rd_cr0, "mov %%cr0, %%rax\n1:" ::: "rax", "memory")
+PRIV_INSN(wr_cr3, "mov %%rax, %%cr3\n1:" ::"a"(0) : "memory")
+PRIV_INSN(rdmsr, "rdmsr\n1:" ::"c"(MSR_EFER) : "rax", "rdx", "memory")
+PRIV_INSN(wrmsr, "wrmsr\n1:" ::"c"(MSR_EFER), "a"(0), "d"(0) : "memory")
+PRIV_INSN(lgdt, "lgdt (%%rsp)\n1:" ::: "memory")
+PRIV_INSN(lidt, "lidt (%%rsp)\n1:" ::: "memory")
+PRIV_INSN(ltr, "ltr %%ax\n1:" ::"a"(TSS_SEL) : "memory")
+PRIV_INSN(invlpg, "invlpg (%%rsp)\n1:" ::: "memory")
+PRIV_INSN(wbinvd, "wbinvd\n1:" ::: "memory")
+PRIV_INSN(clts, "clts\n1:" ::: "memory")
+PRIV_INSN(rd_dr7, "mov %%dr7, %%rax\n1:" ::: "rax", "memory")
+PRIV_INSN(swapgs, "swapgs\n1:" ::: "memory")
+PRIV_INSN(rdpmc, "rdpmc\n1:" ::"c"(0) : "rax", "rdx", "memory")
 
+#define PRIV(name) { #name, priv_##name }
 static const struct {
 	const char *name;
 	void (*fn)(void);
 } privileged[] = {
-	PRIV(priv_hlt), PRIV(priv_cli), PRIV(priv_sti), PRIV(priv_rd_cr0),
-	PRIV(priv_wr_cr3), PRIV(priv_rdmsr), PRIV(priv_wrmsr), PRIV(priv_lgdt),
-	PRIV(priv_lidt), PRIV(priv_ltr), PRIV(priv_invlpg), PRIV(priv_wbinvd),
-	PRIV(priv_clts), PRIV(priv_rd_dr7), PRIV(priv_swapgs), PRIV(priv_rdpmc),
+	PRIV(hlt), PRIV(cli), PRIV(sti), PRIV(rd_cr0), PRIV(wr_cr3), PRIV(rdmsr),
+	PRIV(wrmsr), PRIV(lgdt), PRIV(lidt), PRIV(ltr), PRIV(invlpg), PRIV(wbinvd),
+	PRIV(clts), PRIV(rd_dr7), PRIV(swapgs), PRIV(rdpmc),
 };
 
 static u64 user_priv(u64 i)
@@ -133,7 +137,7 @@ static void test_privileged(void)
 		fault_run_user(user_priv, i);
 		report(user_fault.vector == GP_VECTOR && user_fault.error_code == 0 &&
 			       user_fault.rip == user_fault.insn,
-		       "%s at CPL 3: #GP(0) at the instruction (got %s %#lx)", privileged[i].name + 5,
+		       "%s at CPL 3: #GP(0) at the instruction (got %s %#lx)", privileged[i].name,
 		       idt_vector_name(user_fault.vector), user_fault.error_code);
 	}
 }

@@ -4,7 +4,6 @@
  * values and XRSTOR of a bad header → #GP(0), CR4.OSXSAVE=0 → #UD (SDM Vol.
  * 1, chapter 13; Vol. 2C XSAVE, XRSTOR, XSETBV). Built with SSE enabled. */
 #include "fault.h"
-#include "idt.h"
 #include "report.h"
 #include "string.h"
 #include "x86.h"

@@ -130,6 +130,8 @@ struct accel_env {
 	/* Set by devices (debug-exit, reset) to make run() return promptly
 	 * with VCPU_EXIT_STOP. */
 	volatile bool *stop;
+	/* -trace events (vm.h TRACE_*) the accelerator should log. */
+	unsigned trace;
 };
 
 struct vcpu;

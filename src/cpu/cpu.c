@@ -15,6 +15,7 @@ int cpu_create(struct cpu **out, const struct accel_env *env)
 	if (!cpu)
 		return -ENOMEM;
 	cpu->env = env;
+	cpu->trace = env->trace;
 	cpu->ram = env->ram;
 	cpu->ram_size = env->ram_size;
 	cpu->phys_mask = (1ull << 46) - 1;

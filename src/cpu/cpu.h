@@ -250,6 +250,8 @@ struct cpu {
 	struct block_cache *bc;
 	u64 jc_epoch;
 	struct jc_entry jc[1u << JC_BITS];
+	const struct block *cur_block; /* the block being run (fault accounting) */
+	u64 cur_block_rip;
 
 	/* Configuration. */
 	struct vcpu_cpuid cpuid;

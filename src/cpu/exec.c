@@ -346,13 +346,29 @@ static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
 	return true;
 }
 
+/* A fault unwound out of a block: count the instructions that completed
+ * before it, and the faulting one, so that virtual time (and deadlines)
+ * advance even in a guest that does nothing but fault. */
+static void count_faulted_block(struct cpu *cpu)
+{
+	const struct block *b = cpu->cur_block;
+	u64 rip = cpu->cur_block_rip;
+	unsigned done = 0;
+	while (b && done < b->n && rip != cpu->rip)
+		rip += b->insn[done++].len;
+	cpu->icount += done + 1;
+	cpu->cur_block = NULL;
+}
+
 void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 {
 	jmp_buf jb;
 	cpu->fault_jmp = &jb;
 	exit->reason = VCPU_EXIT_NONE;
 	cpu->poll_irq = true;
+	cpu->cur_block = NULL;
 	if (setjmp(jb)) {
+		count_faulted_block(cpu);
 		cpu_handle_fault(cpu);
 		cpu->brk = true;
 	}
@@ -369,10 +385,13 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (unlikely(cet_tracker_armed(cpu)))
 			cet_check_endbr(cpu, &b->insn[0]);
+		cpu->cur_block = b;
+		cpu->cur_block_rip = cpu->rip;
 		if (unlikely(max == 0))
 			single_step(cpu, b);
 		else
 			run_block(cpu, b, max);
+		cpu->cur_block = NULL;
 	}
 	cpu->fault_jmp = NULL;
 }

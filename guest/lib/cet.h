@@ -1,0 +1,88 @@
+/* cet.h: CET helpers for the cet_* guests (spec/cet.md 2, 3, 5; SDM Vol. 1
+ * ch. 17): MSRs and enable bits, shadow-stack pages and tokens, SSP.
+ *
+ * A supervisor shadow stack is switched on with cet_sss_on(), which must be
+ * expanded in the function that later calls cet_sss_off(): while it is on,
+ * every near CALL/RET is checked, so that function must not return in
+ * between (its own return address is not on the shadow stack).
+ */
+#ifndef GUEST_CET_H
+#define GUEST_CET_H
+
+#include "types.h"
+
+#define MSR_IA32_U_CET 0x6a0
+#define MSR_IA32_S_CET 0x6a2
+#define MSR_IA32_PL0_SSP 0x6a4
+#define MSR_IA32_PL3_SSP 0x6a7
+#define MSR_IA32_INT_SSP_TAB 0x6a8
+
+#define CET_SHSTK_EN (1ull << 0)
+#define CET_WRSS_EN (1ull << 1)
+#define CET_ENDBR_EN (1ull << 2)
+
+#define CP_NEAR_RET 1
+#define CP_FAR_RET 2
+#define CP_ENDBRANCH 3
+#define CP_RSTORSSP 4
+#define CP_SETSSBSY 5
+
+/* A shadow-stack page: `va` is its shadow-stack mapping (leaf R/W=0, D=1,
+ * U as asked; upper levels R/W=1), `alias` an ordinary writable mapping
+ * of the same frame for setting it up. */
+struct cet_ss {
+	u64 va;
+	volatile u64 *alias;
+};
+
+/* True when CPUID reports shadow stacks (7.0:ECX[7]). */
+bool cet_has_shstk(void);
+/* CR0.WP=1 and CR4.CET=1; installs the fault hooks below. */
+void cet_init(void);
+/* CR4.CET=0 (and U_CET = S_CET = 0). */
+void cet_exit(void);
+/* Set or clear CR4.CET only. */
+void cet_cr4(bool on);
+
+/* A new zeroed shadow-stack page above 4 GiB. */
+struct cet_ss cet_ss_page(bool user);
+/* Remap the page at va with leaf flags (P is added) and flush it. */
+void cet_remap(u64 va, u64 pa, u64 flags);
+/* Write the 8 bytes at page offset off through the alias. */
+void cet_ss_put(const struct cet_ss *ss, unsigned off, u64 v);
+u64 cet_ss_get(const struct cet_ss *ss, unsigned off);
+/* Put a free supervisor token at the top of the page; returns its va. */
+u64 cet_ss_token(const struct cet_ss *ss);
+
+static inline u64 cet_rdssp(void)
+{
+	u64 ssp = 0;
+	asm volatile("rdsspq %0" : "+r"(ssp));
+	return ssp;
+}
+
+/* Enable supervisor shadow stacks on the token at `token` (WRSS allowed):
+ * PL0_SSP = token, S_CET = SH_STK_EN|WRSS_EN, SETSSBSY, in one asm so that
+ * no CALL runs with S_CET on and SSP not yet set. Always inlined: see the
+ * comment at the top. */
+static inline __attribute__((always_inline)) void cet_sss_on(u64 token)
+{
+	u32 c = MSR_IA32_PL0_SSP, a = (u32)token, d = (u32)(token >> 32);
+	asm volatile("wrmsr\n\t"
+		     "mov %[s], %%eax\n\t"
+		     "xor %%edx, %%edx\n\t"
+		     "mov %[scet], %%ecx\n\t"
+		     "wrmsr\n\t"
+		     "setssbsy"
+		     : "+c"(c), "+a"(a), "+d"(d)
+		     : [s] "i"(CET_SHSTK_EN | CET_WRSS_EN), [scet] "i"(MSR_IA32_S_CET)
+		     : "memory");
+}
+
+/* S_CET = 0 again (SSP keeps its value; the token stays busy). */
+static inline __attribute__((always_inline)) void cet_sss_off(void)
+{
+	asm volatile("wrmsr" ::"c"(MSR_IA32_S_CET), "a"(0), "d"(0) : "memory");
+}
+
+#endif
