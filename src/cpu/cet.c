@@ -86,6 +86,15 @@ void cet_pop_ret(struct cpu *cpu, u64 ret)
 	cpu->cet.ssp = n == 4 ? (ssp + n) & 0xffffffffull : ssp + n;
 }
 
+void cet_far_branch(struct cpu *cpu)
+{
+	if (!cet_ibte(cpu, cpu->cpl))
+		return;
+	u64 *ctl = cet_ctl(cpu, cpu->cpl);
+	*ctl = (*ctl & ~CET_SUPPRESS) | CET_WAIT_ENDBR;
+	cet_refresh(cpu);
+}
+
 void cet_indirect_branch(struct cpu *cpu, const struct insn *in)
 {
 	u64 *ctl = cet_ctl(cpu, cpu->cpl);

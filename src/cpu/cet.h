@@ -46,6 +46,12 @@ static inline bool cet_tracker_armed(const struct cpu *cpu)
 void cet_push_ret(struct cpu *cpu, u64 ret);
 void cet_pop_ret(struct cpu *cpu, u64 ret);
 
+/* The far rule (spec 7.2): after a far CALL/JMP, call gate, INT n,
+ * exception or interrupt delivery, SYSCALL, SYSENTER or task switch has
+ * loaded the new CPL, arm that CPL's tracker (NOTRACK and SUPPRESS are
+ * ignored; SUPPRESS is cleared). */
+void cet_far_branch(struct cpu *cpu);
+
 /* Near indirect CALL/JMP completed: arm the tracker (spec 7.2). */
 void cet_indirect_branch(struct cpu *cpu, const struct insn *in);
 

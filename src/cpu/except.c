@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../log.h"
+#include "cet.h"
 #include "decode.h"
 #include "task.h"
 
@@ -297,6 +298,7 @@ void cpu_deliver(struct cpu *cpu, int vector, bool has_error, u32 error, enum ev
 		deliver_long(cpu, vector, has_error, error, ext, &fr, &g);
 	else
 		deliver_prot(cpu, vector, has_error, error, ext, &fr, &g);
+	cet_far_branch(cpu); /* the handler must begin with ENDBR (spec 7.2) */
 	cpu->brk = true;
 }
 
