@@ -72,15 +72,6 @@ void op_jmp_rm(struct cpu *cpu, const struct insn *in)
 	cet_indirect_branch(cpu, in);
 }
 
-static void set_sp(struct cpu *cpu, u64 sp)
-{
-	unsigned ss = cpu_stack_size(cpu);
-	if (ss == 8)
-		cpu->r[R_SP] = sp;
-	else
-		cpu_set_reg(cpu, R_SP, ss, false, sp);
-}
-
 void op_ret(struct cpu *cpu, const struct insn *in)
 {
 	unsigned n = in->opsize;
@@ -100,7 +91,7 @@ void op_ret(struct cpu *cpu, const struct insn *in)
 	}
 	cpu_jump(cpu, ret, n);
 	cpu->rollback.valid = false;
-	set_sp(cpu, (sp + n + adj) & size_mask(cpu_stack_size(cpu)));
+	cpu_set_sp(cpu, (sp + n + adj) & size_mask(cpu_stack_size(cpu)));
 }
 
 void op_loop(struct cpu *cpu, const struct insn *in)

@@ -4,6 +4,36 @@
 #include "../log.h"
 #include "ops.h"
 
+bool cet_canon(u64 v)
+{
+	struct vcpu_cpuid sup;
+	cpu_supported_cpuid(&sup);
+	bool la57 = false;
+	for (int i = 0; i < sup.n; i++)
+		if (sup.e[i].function == 7 && sup.e[i].index == 0)
+			la57 = (sup.e[i].ecx >> 16) & 1;
+	unsigned sh = la57 ? 7 : 16;
+	return (u64)((s64)(v << sh) >> sh) == v;
+}
+
+bool cet_valid_ctl(const struct cpu *cpu, u64 v)
+{
+	if (v & CET_RESERVED)
+		return false;
+	if (!cpu_has_feature(cpu, X86_FEATURE_SHSTK) && (v & (CET_SHSTK_EN | CET_WRSS_EN)))
+		return false;
+	if (!cpu_has_feature(cpu, X86_FEATURE_IBT) && (v & 0xfffffffffffffc3cull))
+		return false;
+	if ((v >> 12) & 3)
+		return false; /* the legacy bitmap base is 16 KiB aligned */
+	return !((v & CET_SUPPRESS) && (v & CET_WAIT_ENDBR));
+}
+
+bool cet_valid_ssp(u64 v)
+{
+	return cet_canon(v) && !(v & 3);
+}
+
 void cet_refresh(struct cpu *cpu)
 {
 	cpu->sse_cur = cet_sse(cpu, cpu->cpl);

@@ -32,6 +32,13 @@ static inline bool cet_ibte(struct cpu *cpu, unsigned cpl)
 	return (cpu->cr4 & X86_CR4_CET) && cet_pm(cpu) && (*cet_ctl(cpu, cpl) & CET_ENDBR_EN);
 }
 
+/* The validity predicates of spec 3.3, shared by WRMSR, the host MSR API
+ * and XRSTORS. canon() uses MAXLA of the supported CPUID, never the
+ * guest's (spec 3.4). */
+bool cet_canon(u64 v);
+bool cet_valid_ctl(const struct cpu *cpu, u64 v); /* valid_cet: U_CET, S_CET */
+bool cet_valid_ssp(u64 v);                        /* PL0..3_SSP, SSP */
+
 /* Recompute the cached predicates after CR0/CR4/EFLAGS.VM/CPL/MSR changes. */
 void cet_refresh(struct cpu *cpu);
 

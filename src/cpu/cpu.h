@@ -505,6 +505,8 @@ static inline void cpu_rm_write(struct cpu *cpu, const struct insn *in, unsigned
 void cpu_push_slow(struct cpu *cpu, u64 v, unsigned size);
 u64 cpu_pop_slow(struct cpu *cpu, unsigned size);
 unsigned cpu_stack_size(const struct cpu *cpu); /* 2, 4 or 8 bytes of RSP */
+/* Set RSP, ESP or SP as the stack size says (upper bits kept for SP). */
+void cpu_set_sp(struct cpu *cpu, u64 sp);
 
 static inline void cpu_push(struct cpu *cpu, u64 v, unsigned size)
 {

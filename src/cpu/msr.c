@@ -76,35 +76,6 @@ static u64 table_xss_mask(const struct vcpu_cpuid *t)
 	return 0;
 }
 
-/* MAXLA of spec 0: from the supported CPUID, never the guest's. */
-static bool canon_sup(u64 v)
-{
-	struct vcpu_cpuid sup;
-	cpu_supported_cpuid(&sup);
-	unsigned sh = table_has(&sup, X86_FEATURE_LA57) ? 7 : 16;
-	return (u64)((s64)(v << sh) >> sh) == v;
-}
-
-/* valid_cet of spec 3.3. */
-static bool valid_cet(const struct cpu *cpu, u64 v)
-{
-	if (v & CET_RESERVED)
-		return false;
-	if (!cpu_has_feature(cpu, X86_FEATURE_SHSTK) && (v & (CET_SHSTK_EN | CET_WRSS_EN)))
-		return false;
-	if (!cpu_has_feature(cpu, X86_FEATURE_IBT) && (v & 0xfffffffffffffc3cull))
-		return false;
-	if ((v >> 12) & 3)
-		return false;
-	return !((v & CET_SUPPRESS) && (v & CET_WAIT_ENDBR));
-}
-
-/* valid_ssp of spec 3.3. */
-static bool valid_ssp(u64 v)
-{
-	return canon_sup(v) && !(v & 3);
-}
-
 /* Memory types: PAT allows UC WC WT WP WB UC- (0 1 4 5 6 7), MTRRs not UC-. */
 static bool mem_type_ok(u64 t, bool pat)
 {
@@ -305,7 +276,7 @@ static enum msr_res wr_spec_ctrl(struct cpu *cpu, const struct msr_def *d, u32 i
  * SH_STK_EN may change what the current CPL enforces. */
 static enum msr_res wr_cet(struct cpu *cpu, const struct msr_def *d, u32 index, u64 v, bool host)
 {
-	if (!valid_cet(cpu, v))
+	if (!cet_valid_ctl(cpu, v))
 		return MSR_FAIL;
 	wr_any(cpu, d, index, v, host);
 	cet_refresh(cpu);
@@ -315,7 +286,7 @@ static enum msr_res wr_cet(struct cpu *cpu, const struct msr_def *d, u32 index, 
 /* PL0..3_SSP and the guest-SSP handle: canonical, 4-byte aligned. */
 static enum msr_res wr_ssp(struct cpu *cpu, const struct msr_def *d, u32 index, u64 v, bool host)
 {
-	return valid_ssp(v) ? wr_any(cpu, d, index, v, host) : MSR_FAIL;
+	return cet_valid_ssp(v) ? wr_any(cpu, d, index, v, host) : MSR_FAIL;
 }
 
 /* INT_SSP_TAB: UNSUP without LM (before validity), then canonical. */
@@ -324,7 +295,7 @@ static enum msr_res wr_ssptab(struct cpu *cpu, const struct msr_def *d, u32 inde
 {
 	if (!cpu_has_feature(cpu, X86_FEATURE_LM))
 		return MSR_UNSUP;
-	return canon_sup(v) ? wr_any(cpu, d, index, v, host) : MSR_FAIL;
+	return cet_canon(v) ? wr_any(cpu, d, index, v, host) : MSR_FAIL;
 }
 
 /* XSS: any subset of guest_supported_xss (cpu->xss_mask, spec 1.1).

@@ -19,20 +19,26 @@ static void set_pair(struct cpu *cpu, unsigned size, u64 lo, u64 hi)
 	cpu_set_reg(cpu, R_DX, size, false, hi);
 }
 
+/* Unsigned a * b of `size`-byte operands split into its low and high halves. */
+static void mul_wide(u64 a, u64 b, unsigned size, u64 *lo, u64 *hi)
+{
+	if (size == 8) {
+		u128 p = (u128)a * b;
+		*lo = (u64)p;
+		*hi = (u64)(p >> 64);
+	} else {
+		u64 p = a * b;
+		*lo = p & size_mask(size);
+		*hi = p >> (size * 8);
+	}
+}
+
 /* F6/F7 /4: unsigned rDX:rAX := rAX * r/m. */
 void op_mul(struct cpu *cpu, const struct insn *in)
 {
 	unsigned size = in->opsize;
 	u64 b = alu_rm_read(cpu, in, size), a = cpu->r[R_AX] & size_mask(size), lo, hi;
-	if (size == 8) {
-		u128 p = (u128)a * b;
-		lo = (u64)p;
-		hi = (u64)(p >> 64);
-	} else {
-		u64 p = a * b;
-		lo = p & size_mask(size);
-		hi = p >> (size * 8);
-	}
+	mul_wide(a, b, size, &lo, &hi);
 	set_pair(cpu, size, lo, hi);
 	cpu_set_cc(cpu, CC_MUL, size, lo, hi != 0, 0);
 }
@@ -153,15 +159,7 @@ void op_mulx(struct cpu *cpu, const struct insn *in)
 {
 	unsigned size = alu_vex_size(cpu, in);
 	u64 b = alu_rm_read(cpu, in, size), a = cpu->r[R_DX] & size_mask(size), lo, hi;
-	if (size == 8) {
-		u128 p = (u128)a * b;
-		lo = (u64)p;
-		hi = (u64)(p >> 64);
-	} else {
-		u64 p = a * b;
-		lo = (u32)p;
-		hi = p >> 32;
-	}
+	mul_wide(a, b, size, &lo, &hi);
 	alu_set_reg(cpu, in, alu_vex_reg(cpu, in), size, lo);
 	alu_set_reg(cpu, in, in->reg, size, hi);
 }

@@ -8,7 +8,7 @@ unsigned cpu_stack_size(const struct cpu *cpu)
 	return (cpu->seg[SEG_SS].attr & SEG_ATTR_DB) ? 4 : 2;
 }
 
-static void set_sp(struct cpu *cpu, u64 sp)
+void cpu_set_sp(struct cpu *cpu, u64 sp)
 {
 	unsigned ss = cpu_stack_size(cpu);
 	if (ss == 8)
@@ -22,7 +22,7 @@ void cpu_push_slow(struct cpu *cpu, u64 v, unsigned size)
 	u64 sp = (cpu->r[R_SP] - size) & size_mask(cpu_stack_size(cpu));
 	u64 la = cpu_seg_lin(cpu, SEG_SS, sp, size, true);
 	cpu_write_lin(cpu, la, size, v);
-	set_sp(cpu, sp);
+	cpu_set_sp(cpu, sp);
 }
 
 u64 cpu_pop_slow(struct cpu *cpu, unsigned size)
@@ -30,6 +30,6 @@ u64 cpu_pop_slow(struct cpu *cpu, unsigned size)
 	u64 sp = cpu->r[R_SP] & size_mask(cpu_stack_size(cpu));
 	u64 la = cpu_seg_lin(cpu, SEG_SS, sp, size, false);
 	u64 v = cpu_read_lin(cpu, la, size);
-	set_sp(cpu, sp + size);
+	cpu_set_sp(cpu, sp + size);
 	return v;
 }

@@ -196,36 +196,17 @@ static void get_comp(struct cpu *cpu, unsigned i, const u8 *p)
 
 /* ---- CET validity for XRSTORS (spec 3.3, 4: the guest-WRMSR rules) ---- */
 
-static bool valid_cet(const struct cpu *cpu, u64 v)
-{
-	if (v & CET_RESERVED)
-		return false;
-	if (!cpu_has_feature(cpu, X86_FEATURE_SHSTK) && (v & 3))
-		return false;
-	if (!cpu_has_feature(cpu, X86_FEATURE_IBT) && (v & 0xfffffffffffffc3cull))
-		return false;
-	if ((v >> 12) & 3)
-		return false;
-	return !((v & CET_SUPPRESS) && (v & CET_WAIT_ENDBR));
-}
-
-/* MAXLA is 48: cetvm's CPU does not support LA57 (cpuid.c). */
-static bool valid_ssp(u64 v)
-{
-	return cpu_canonical(v) == v && !(v & 3);
-}
-
 static bool valid_cet_image(const struct cpu *cpu, u64 load, const u8 *buf, u64 xcomp_bv)
 {
 	if (load & XFEATURE_CET_U) {
 		const u8 *p = buf + xsave_offset_cmp(xcomp_bv, 11);
-		if (!valid_cet(cpu, load_le(p, 8)) || !valid_ssp(load_le(p + 8, 8)))
+		if (!cet_valid_ctl(cpu, load_le(p, 8)) || !cet_valid_ssp(load_le(p + 8, 8)))
 			return false;
 	}
 	if (load & XFEATURE_CET_S) {
 		const u8 *p = buf + xsave_offset_cmp(xcomp_bv, 12);
 		for (unsigned k = 0; k < 3; k++)
-			if (!valid_ssp(load_le(p + 8 * k, 8)))
+			if (!cet_valid_ssp(load_le(p + 8 * k, 8)))
 				return false;
 	}
 	return true;
