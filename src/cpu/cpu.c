@@ -91,6 +91,9 @@ void cpu_reset(struct cpu *cpu, bool init)
 	cpu->halted = cpu->irq_shadow = cpu->shutdown = false;
 	cpu->fault_nesting = 0;
 	cpu->rollback.valid = false;
+	/* RAM may be rewritten behind the CPU's back (the loader after a
+	 * reset): forget decoded code. */
+	exec_cache_flush(cpu);
 	cpu_tlb_flush(cpu);
 	cpu_update_mode(cpu);
 }

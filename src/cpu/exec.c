@@ -93,6 +93,7 @@ void exec_cache_flush(struct cpu *cpu)
 {
 	cpu->jc_epoch++;
 	memset(cpu->bc->table, 0, sizeof(cpu->bc->table));
+	memset(cpu->code_pages, 0, (cpu->ram_size + 0xfff) >> 12);
 	cpu->bc->used = 0;
 }
 
