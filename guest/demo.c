@@ -1,7 +1,9 @@
 /* demo: the guest `make run` boots: a short, plain-words tour of what a
  * cetvm guest goes through, from the multiboot entry to a user-mode round
- * trip, ending with exit status 0. */
+ * trip and two attacks that CET stops (or, with CET hidden from CPUID,
+ * does not), ending with exit status 0. */
 #include "boot.h"
+#include "cet.h"
 #include "fault.h"
 #include "idt.h"
 #include "printf.h"
@@ -84,11 +86,109 @@ static void tour_exception(void)
 	printf("   caught %s (vector %d) at %#lx\n", idt_vector_name(f.vector), f.vector, f.rip);
 }
 
-/* Shadow stack / IBT attack demonstrations go here: a return-address
- * overwrite stopped by the shadow stack, and an indirect call to a
- * non-ENDBR64 gadget stopped by IBT. */
+/* The attacks run at CPL 3, entered by IRETQ with the run's exit stub as
+ * the return address on the stack (fault.h). */
+u64 demo_ret_attack(u64 unused), demo_ptr_attack(u64 target);
+extern char demo_victim_ret[], demo_unlock_granted[];
+asm(".pushsection .text\n"
+    ".globl demo_ret_attack, demo_ptr_attack, demo_victim_ret, demo_unlock_granted\n"
+    "demo_ret_attack:\n\t"
+    "test %rdi, %rdi\n\t"
+    "jz 1f\n\t"
+    "rstorssp (%rdi)\n"	/* switch to the user shadow stack (token at RDI) */
+    "1:\tcall demo_victim\n\t"
+    "mov $1, %eax\n\t"		/* the honest path: not taken */
+    "ret\n"
+    "demo_victim:\n\t"
+    "lea demo_evil(%rip), %rax\n\t"
+    "mov %rax, (%rsp)\n"	/* a "buffer overflow" overwrites the return address */
+    "demo_victim_ret:\n\t"
+    "ret\n"
+    "demo_evil:\n\t"
+    "mov $0xbad, %eax\n\t"
+    "ret\n"
+    /* unlock(pin): 0x600d only for the right PIN. */
+    "demo_ptr_attack:\n\t"
+    "xor %esi, %esi\n\t"	/* a wrong PIN */
+    "call *%rdi\n\t"		/* through a corrupted function pointer */
+    "ret\n"
+    "demo_unlock:\n\t"
+    "endbr64\n\t"
+    "cmp $1234, %esi\n\t"
+    "jne 1f\n"
+    "demo_unlock_granted:\n\t"
+    "mov $0x600d, %eax\n\t"
+    "ret\n"
+    "1:\txor %eax, %eax\n\t"
+    "ret\n"
+    ".popsection");
+
+static struct fault run_attack(u64 (*fn)(u64), u64 arg, u64 u_cet)
+{
+	if (u_cet)
+		wrmsr(MSR_IA32_U_CET, u_cet);
+	struct fault f = fault_run_user(fn, arg);
+	if (u_cet)
+		wrmsr(MSR_IA32_U_CET, 0);
+	return f;
+}
+
+static void show(const struct fault *f, const char *why_not)
+{
+	if (f->vector == CP_VECTOR)
+		printf("   -> stopped: control-protection exception #CP(%lu) at %#lx.\n",
+		       f->error_code, f->rip);
+	else if (f->vector == FAULT_NONE)
+		printf("   -> NOT stopped: %s (it returned %#lx).\n", why_not, f->value);
+	else
+		printf("   -> unexpected %s at %#lx (error %#lx, cr2 %#lx)\n", idt_vector_name(f->vector), f->rip, f->error_code, f->cr2);
+}
+
+/* A user shadow stack: a shadow-stack page (R/W=0 D=1, SDM Vol. 3A 4.6)
+ * with a restore token at its top for RSTORSSP (SDM Vol. 1 17.2.3):
+ * the token's address + 8, bit 0 = 64-bit mode. */
+static u64 user_shadow_stack(void)
+{
+	struct cet_ss ss = cet_ss_page(true);
+	cet_ss_put(&ss, 0xff8, (ss.va + 0x1000) | 1);
+	return ss.va + 0xff8;
+}
+
 static void tour_attacks(void)
 {
+	bool shstk = cpu_has(X86_FEATURE_SHSTK), ibt = cpu_has(X86_FEATURE_IBT);
+	printf("5. Two classic attacks on user code, and the CET protections that stop\n"
+	       "   them. This CPU has shadow stacks: %s; indirect branch tracking: %s.\n",
+	       shstk ? "yes" : "no", ibt ? "yes" : "no");
+	if (shstk || ibt) {
+		write_cr0(read_cr0() | X86_CR0_WP);
+		cet_cr4(true);
+	}
+
+	printf("   a) A function's return address is overwritten (as a buffer overflow\n"
+	       "      would) to point at other code. The shadow stack keeps a second copy\n"
+	       "      of each return address where ordinary stores cannot reach it, and\n"
+	       "      RET compares the two (a mismatch is #CP(1), NEAR-RET; RET at %#lx).\n",
+	       (u64)demo_victim_ret);
+	u64 token = shstk ? user_shadow_stack() : 0;
+	struct fault f = run_attack(demo_ret_attack, token, shstk ? CET_SHSTK_EN : 0);
+	show(&f, "RET went to the attacker's code");
+
+	printf("   b) A corrupted function pointer points into the middle of unlock(),\n"
+	       "      past its PIN check. With IBT an indirect CALL or JMP must land on\n"
+	       "      ENDBR64, which the compiler puts only at function entries (a miss\n"
+	       "      is #CP(3), ENDBRANCH, at the target %#lx).\n",
+	       (u64)demo_unlock_granted);
+	f = run_attack(demo_ptr_attack, (u64)demo_unlock_granted, ibt ? CET_ENDBR_EN : 0);
+	show(&f, "the call skipped the PIN check; 0x600d = unlocked");
+
+	if (shstk || ibt)
+		cet_cr4(false);
+	if (!shstk || !ibt)
+		printf("   This run hid CET from CPUID (cetvm's default CPU has both), so the\n"
+		       "   program ran without that protection and the attack got through.\n");
+	else
+		printf("   Run with -cpu max,-shstk,-ibt to see the same program without CET.\n");
 }
 
 int main(void)

@@ -18,6 +18,11 @@ bool cet_has_shstk(void)
 	return cpu_has(X86_FEATURE_SHSTK);
 }
 
+bool cet_has_ibt(void)
+{
+	return cpu_has(X86_FEATURE_IBT);
+}
+
 void cet_cr4(bool on)
 {
 	u64 cr4 = read_cr4();
@@ -45,9 +50,20 @@ static void fix_frame(u64 old_rip, u64 new_rip, u64 cs)
 	}
 }
 
+/* An event from CPL 3 with SSE(0) entered CPL 0 on the PL0_SSP token
+ * and pushed no frame (spec 5.9), so an IRETQ from there to a kernel
+ * context has no frame to pop: turn supervisor shadow stacks off for the
+ * unwind. The kernel context turns them on again if it wants them. */
+static void sss_unwind(u64 from_cs, u64 to_cs)
+{
+	u64 s_cet = rdmsr(MSR_IA32_S_CET);
+	if ((from_cs & 3) == 3 && !(to_cs & 3) && (s_cet & CET_SHSTK_EN))
+		wrmsr(MSR_IA32_S_CET, s_cet & ~CET_SHSTK_EN);
+}
+
 static void cet_fault_hook(struct regs *r)
 {
-	u64 rip = r->rip;
+	u64 rip = r->rip, cs = r->cs;
 	if (!fault_catch(r)) {
 		printf("FAIL: unexpected %s (vector %lu) error %#lx at rip %#lx cr2 %#lx\n",
 		       idt_vector_name(r->vector), r->vector, r->error_code, r->rip,
@@ -56,6 +72,7 @@ static void cet_fault_hook(struct regs *r)
 	}
 	if (r->rip != rip)
 		fix_frame(rip, r->rip, r->cs);
+	sss_unwind(cs, r->cs);
 }
 
 void cet_init(void)

@@ -20,6 +20,11 @@
 #define CET_SHSTK_EN (1ull << 0)
 #define CET_WRSS_EN (1ull << 1)
 #define CET_ENDBR_EN (1ull << 2)
+#define CET_LEG_IW_EN (1ull << 3)
+#define CET_NO_TRACK_EN (1ull << 4)
+#define CET_SUPPRESS_DIS (1ull << 5)
+#define CET_SUPPRESS (1ull << 10)
+#define CET_WAIT_ENDBR (1ull << 11) /* IBT tracker: 1 = WAIT_FOR_ENDBRANCH */
 
 #define CP_NEAR_RET 1
 #define CP_FAR_RET 2
@@ -37,6 +42,8 @@ struct cet_ss {
 
 /* True when CPUID reports shadow stacks (7.0:ECX[7]). */
 bool cet_has_shstk(void);
+/* True when CPUID reports indirect branch tracking (7.0:EDX[20]). */
+bool cet_has_ibt(void);
 /* CR0.WP=1 and CR4.CET=1; installs the fault hooks below. */
 void cet_init(void);
 /* CR4.CET=0 (and U_CET = S_CET = 0). */

@@ -215,6 +215,9 @@ static void test_call32(void)
 	cet_remap((u64)page, (u64)page, PTE_U | PTE_D | PTE_A);
 	/* A 32-bit restore token: bit 0 (64-bit) clear. */
 	asm volatile("wrussq %1, %0" : "=m"(*(u64 *)la) : "r"(la + 8));
+	/* IRET to compatibility mode loads SSP = PL3_SSP and needs its
+	 * bits 63:32 clear (spec 5.8). */
+	wrmsr(MSR_IA32_PL3_SSP, 0);
 	wrmsr(MSR_IA32_U_CET, CET_SHSTK_EN);
 	struct regs r = fault_user_regs((u64)user_pivot_call32, USER_CS32);
 	r.rdi = la;

@@ -217,15 +217,28 @@ static void test_clrssbsy(const struct cet_ss *s, u64 tok)
 	report(cet_rdssp() == tok, "SETSSBSY takes it again");
 }
 
+/* A CPL 3 run with supervisor shadow stacks on: the event that ends it
+ * enters CPL 0 on the free token at the top of h (spec 5.9), and the fault
+ * hook turns S_CET.SH_STK_EN off for the unwind (guest/lib/cet.c). */
+static struct fault user_run_sss(const struct cet_ss *h, void (*fn)(void), u64 m)
+{
+	wrmsr(MSR_IA32_PL0_SSP, cet_ss_token(h));
+	wrmsr(MSR_IA32_S_CET, CET_SHSTK_EN | CET_WRSS_EN);
+	return user_run(fn, m);
+}
+
+/* Runs after cet_sss_off(): since delivery from CPL 3 switches shadow
+ * stacks (spec 5.9), each run gets its own token. */
 static void test_cpl3(const struct cet_ss *u)
 {
-	struct fault f = user_run(user_wruss, u->va + 0x100);
+	struct cet_ss h = cet_ss_page(false);
+	struct fault f = user_run_sss(&h, user_wruss, u->va + 0x100);
 	report(f.vector == GP_VECTOR && f.error_code == 0 && f.rip == (u64)user_wruss + 4,
 	       "WRUSSQ at CPL 3: #GP(0)");
-	f = user_run(user_setssbsy, 0);
+	f = user_run_sss(&h, user_setssbsy, 0);
 	report(f.vector == GP_VECTOR && f.error_code == 0 && f.rip == (u64)user_setssbsy + 4,
 	       "SETSSBSY at CPL 3: #GP(0)");
-	f = user_run(user_clrssbsy, u->va + 0x100);
+	f = user_run_sss(&h, user_clrssbsy, u->va + 0x100);
 	report(f.vector == GP_VECTOR && f.error_code == 0, "CLRSSBSY at CPL 3: #GP(0)");
 }
 
@@ -240,8 +253,8 @@ static void supervisor_tests(const struct cet_ss *s, const struct cet_ss *u)
 	test_wruss(s, u);
 	test_clrssbsy(s, tok);
 	test_lock(s->va + 0x100);
-	test_cpl3(u);
 	cet_sss_off();
+	test_cpl3(u);
 }
 
 int main(void)

@@ -123,21 +123,12 @@ static int read_kernel(const char *path, u8 **data, u64 *size, char *err, size_t
 	return r;
 }
 
-/* Linux boot protocol: "HdrS" at 0x202 of a bzImage (Documentation/arch/x86/boot.rst). */
-static bool is_bzimage(const u8 *d, u64 size)
-{
-	return size >= 0x206 && memcmp(d + 0x202, "HdrS", 4) == 0;
-}
-
 static int parse_kernel(struct boot_image *img, char *err, size_t errlen)
 {
 	int cls = boot_elf_class(img->data, img->size), mb;
 
 	if (cls != 0 && cls != 1) /* ELF64, or an ELF it will report on */
 		return boot_elf_parse(img, err, errlen);
-	if (is_bzimage(img->data, img->size))
-		return boot_err(err, errlen, img->path,
-				"Linux boot protocol is not supported yet");
 	mb = boot_mb_parse(img, err, errlen);
 	if (mb < 0)
 		return -1;
@@ -205,8 +196,8 @@ static u64 info_addr(u64 kernel_end, u64 info_size)
 }
 
 /* Read the initrd straight into guest RAM at addr (page aligned by the caller). */
-static int load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *size,
-		       char *err, size_t errlen)
+int boot_load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *size,
+		     char *err, size_t errlen)
 {
 	int fd = open_regular(path, size, err, errlen), r;
 	u8 *dst;
@@ -240,7 +231,7 @@ static int place_info(const struct boot_params *p, struct guest_ram *ram, u64 ke
 				"ends above 4 GiB; no room for the Multiboot information");
 	if (p->initrd) {
 		mi.initrd_addr = align_up(end, PAGE);
-		if (load_initrd(p->initrd, ram, mi.initrd_addr, &mi.initrd_size, err, errlen))
+		if (boot_load_initrd(p->initrd, ram, mi.initrd_addr, &mi.initrd_size, err, errlen))
 			return -1;
 	}
 	return boot_mb_write_info(&mi, ram, *mbi, err, errlen);
@@ -263,7 +254,7 @@ static int write_gdt(struct guest_ram *ram)
 }
 
 /* Identity map of 0-4 GiB with 2 MiB pages (SDM Vol. 3 §4.5). */
-static int write_page_tables(struct guest_ram *ram)
+int boot_write_page_tables(struct guest_ram *ram)
 {
 	u64 *pml4 = guest_ptr(ram, BOOT_PML4_ADDR, PAGE);
 	u64 *pdpt = guest_ptr(ram, BOOT_PDPT_ADDR, PAGE);
@@ -280,30 +271,20 @@ static int write_page_tables(struct guest_ram *ram)
 	return 0;
 }
 
-static struct vcpu_segment flat_seg(u16 sel, u8 type, bool code64)
+struct vcpu_segment boot_flat_seg(u16 sel, u8 type, bool code64)
 {
 	return (struct vcpu_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
 				      .type = type, .present = 1, .dpl = 0, .db = !code64,
 				      .s = 1, .l = code64, .g = 1 };
 }
 
-static void set_entry_state(struct boot_state *st, bool lm, u64 entry, u64 mbi)
+/* System state shared by every entry: TR/LDTR as after RESET, the APIC
+ * base, and for long mode paging through the identity map. */
+void boot_entry_sregs(struct vcpu_sregs *s, bool lm)
 {
-	struct vcpu_sregs *s = &st->sregs;
-	struct vcpu_segment data = flat_seg(BOOT_SEL_DATA, 3, false);
-
-	memset(st, 0, sizeof(*st));
-	st->regs.rax = BOOT_MB_BOOTLOADER_MAGIC;
-	st->regs.rbx = mbi;
-	st->regs.rsp = BOOT_STACK_TOP;
-	st->regs.rip = entry;
-	st->regs.rflags = 0x2;
-	s->cs = lm ? flat_seg(BOOT_SEL_CODE64, 0xb, true) : flat_seg(BOOT_SEL_CODE32, 0xb, false);
-	s->ds = s->es = s->fs = s->gs = s->ss = data;
 	/* TR and LDTR as after RESET (SDM Vol. 3 §10.1.1); KVM wants TR busy. */
 	s->tr = (struct vcpu_segment){ .limit = 0xffff, .type = 0xb, .present = 1 };
 	s->ldt = (struct vcpu_segment){ .limit = 0xffff, .type = 0x2, .present = 1 };
-	s->gdt = (struct vcpu_dtable){ BOOT_GDT_ADDR, 4 * 8 - 1 };
 	s->idt = (struct vcpu_dtable){ 0, 0 };
 	s->apic_base = APIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_ENABLE;
 	if (lm) {
@@ -315,6 +296,23 @@ static void set_entry_state(struct boot_state *st, bool lm, u64 entry, u64 mbi)
 	} else {
 		s->cr0 = X86_CR0_PE | X86_CR0_ET;
 	}
+}
+
+static void set_entry_state(struct boot_state *st, bool lm, u64 entry, u64 mbi)
+{
+	struct vcpu_sregs *s = &st->sregs;
+	struct vcpu_segment data = boot_flat_seg(BOOT_SEL_DATA, 3, false);
+
+	memset(st, 0, sizeof(*st));
+	st->regs.rax = BOOT_MB_BOOTLOADER_MAGIC;
+	st->regs.rbx = mbi;
+	st->regs.rsp = BOOT_STACK_TOP;
+	st->regs.rip = entry;
+	st->regs.rflags = 0x2;
+	s->cs = lm ? boot_flat_seg(BOOT_SEL_CODE64, 0xb, true) : boot_flat_seg(BOOT_SEL_CODE32, 0xb, false);
+	s->ds = s->es = s->fs = s->gs = s->ss = data;
+	s->gdt = (struct vcpu_dtable){ BOOT_GDT_ADDR, 4 * 8 - 1 };
+	boot_entry_sregs(s, lm);
 }
 
 static int check_entry(const struct boot_image *img, u64 entry, u64 ram_size, char *err,
@@ -342,7 +340,7 @@ static int load_image(const struct boot_params *p, struct boot_image *img,
 	    check_entry(img, entry, ram->size, err, errlen) ||
 	    place_info(p, ram, kernel_end, &mbi, err, errlen))
 		return -1;
-	if (write_gdt(ram) || (img->long_mode && write_page_tables(ram)))
+	if (write_gdt(ram) || (img->long_mode && boot_write_page_tables(ram)))
 		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram->size);
 	set_entry_state(st, img->long_mode, entry, mbi);
 	return 0;
@@ -360,7 +358,9 @@ int boot_load(const struct boot_params *p, struct guest_ram *ram, struct boot_st
 	if (ram->size < BOOT_MIN_RAM)
 		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram->size);
 	r = read_kernel(p->kernel, &data, &img.size, err, errlen);
-	if (r == 0) {
+	if (r == 0 && boot_is_bzimage(data, img.size) && boot_elf_class(data, img.size) == 0) {
+		r = boot_linux_load(p, data, img.size, ram, st, err, errlen);
+	} else if (r == 0) {
 		img.data = data;
 		r = load_image(p, &img, ram, st, err, errlen);
 	}

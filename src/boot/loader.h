@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "../mem.h"
+#include "boot.h"
 #include "../types.h"
 
 #define BOOT_MAX_SEGS 32
@@ -38,6 +39,18 @@ int boot_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
 
 /* elf.c. The ELF class byte if data starts with the ELF magic (0 if it
  * does not, -1 if the file ends inside e_ident). */
+/* Shared by the loaders (boot.c). */
+int boot_load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *size,
+		     char *err, size_t errlen);
+int boot_write_page_tables(struct guest_ram *ram);
+struct vcpu_segment boot_flat_seg(u16 sel, u8 type, bool code64);
+void boot_entry_sregs(struct vcpu_sregs *s, bool lm);
+
+/* Linux boot protocol (linux.c): a bzImage entered at its 64-bit entry. */
+bool boot_is_bzimage(const u8 *data, u64 size);
+int boot_linux_load(const struct boot_params *p, const u8 *data, u64 size,
+		    struct guest_ram *ram, struct boot_state *st, char *err, size_t errlen);
+
 int boot_elf_class(const u8 *data, u64 size);
 /* Fill img->seg and img->entry from an ELF32 (EM_386) or ELF64 (EM_X86_64)
  * executable, checking every header against the file size. */

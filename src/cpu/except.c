@@ -7,6 +7,7 @@
 
 #include "../log.h"
 #include "cet.h"
+#include "cet_xfer.h"
 #include "decode.h"
 #include "task.h"
 
@@ -108,6 +109,7 @@ static void read_gate(struct cpu *cpu, int vector, bool ext, struct gate *g)
 /* The frame of an interrupted context, collected before anything commits. */
 struct frame {
 	u64 rsp, rflags, rip;
+	u64 lip; /* CS.base + rip: the LIP of a shadow-stack frame (spec 5.4) */
 	u16 cs, ss;
 	u8 cpl;
 };
@@ -150,6 +152,47 @@ static void commit_cs(struct cpu *cpu, u16 sel, u64 desc, unsigned cpl)
 	cpu_update_mode(cpu);
 }
 
+/* The SSP after the shadow-stack steps of a delivery to new_cpl (spec 5.9):
+ * switch_to(n) when need_switch, then the CS/LIP/SSP frame unless the old
+ * CPL was 3. Only shadow-stack memory changes; ss_commit() sets SSP. */
+static u64 ss_deliver(struct cpu *cpu, const struct frame *fr, unsigned new_cpl, bool need_switch,
+		      u64 n, bool new64)
+{
+	u64 ssp = cpu->cet.ssp;
+	if (!cet_sse(cpu, new_cpl))
+		return ssp;
+	if (need_switch)
+		ssp = cet_switch_to(cpu, n, new64);
+	if (fr->cpl != 3)
+		ssp = cet_push_frame(cpu, ssp, new_cpl, fr->cs, fr->lip, cpu->cet.ssp);
+	return ssp;
+}
+
+/* PL3_SSP = the user SSP when leaving CPL 3 with SSE(3); SSP = ssp. */
+static void ss_commit(struct cpu *cpu, unsigned old_cpl, u64 ssp)
+{
+	if (old_cpl == 3 && cet_sse(cpu, 3))
+		cpu->cet.pl_ssp[3] = cpu->cet.ssp;
+	cpu->cet.ssp = ssp;
+}
+
+/* The supervisor token of an IA-32e delivery (spec 5.9): IST k uses
+ * INT_SSP_TAB[k] (read only with SSE(new CPL)), an inner stack without IST
+ * PL[new]_SSP. False: the shadow stack does not switch. */
+static bool ss_token_long(struct cpu *cpu, const struct gate *g, unsigned new_cpl, u64 *n)
+{
+	bool inner = new_cpl < cpu->cpl;
+	*n = 0;
+	if (g->ist) {
+		if (cet_sse(cpu, new_cpl))
+			*n = cet_ist_ssp(cpu, g->ist);
+		return true;
+	}
+	if (inner)
+		*n = cpu->cet.pl_ssp[new_cpl];
+	return inner;
+}
+
 static void finish_flags(struct cpu *cpu, const struct gate *g)
 {
 	u64 f = cpu_get_rflags(cpu);
@@ -179,6 +222,8 @@ static void deliver_long(struct cpu *cpu, int vector, bool has_err, u32 err, boo
 		sp = tss64_stack(cpu, 36 + 8 * (g->ist - 1));
 	if (cpu_canonical(sp) != sp)
 		cpu_fault(cpu, X86_EXC_SS, ext);
+	u64 token;
+	bool ss_switch = ss_token_long(cpu, g, new_cpl, &token);
 	sp &= ~0xfull;
 	push_sup(cpu, &sp, ~0ull, 8, fr->ss, 0);
 	push_sup(cpu, &sp, ~0ull, 8, fr->rsp, 0);
@@ -187,7 +232,9 @@ static void deliver_long(struct cpu *cpu, int vector, bool has_err, u32 err, boo
 	push_sup(cpu, &sp, ~0ull, 8, fr->rip, 0);
 	if (has_err)
 		push_sup(cpu, &sp, ~0ull, 8, err, 0);
+	u64 ssp = ss_deliver(cpu, fr, new_cpl, ss_switch, token, true);
 	/* Commit. */
+	ss_commit(cpu, fr->cpl, ssp);
 	if (new_cpl < cpu->cpl) {
 		cpu->seg[SEG_SS].sel = (u16)new_cpl;
 		cpu->seg[SEG_SS].base = 0;
@@ -246,6 +293,10 @@ static void deliver_prot(struct cpu *cpu, int vector, bool has_err, u32 err, boo
 	push_sup(cpu, &sp, mask, size, fr->rip, new_ss.base);
 	if (has_err)
 		push_sup(cpu, &sp, mask, size, err, new_ss.base);
+	/* No IST here: an inner stack switches to PL[new]_SSP (spec 5.9). */
+	bool inner = new_cpl < cpu->cpl;
+	u64 ssp = ss_deliver(cpu, fr, new_cpl, inner, inner ? cpu->cet.pl_ssp[new_cpl] : 0, false);
+	ss_commit(cpu, fr->cpl, ssp);
 	cpu->seg[SEG_SS] = new_ss;
 	cpu->r[R_SP] = (cpu->r[R_SP] & ~mask) | (sp & mask);
 	finish_flags(cpu, g);
@@ -281,6 +332,7 @@ void cpu_deliver(struct cpu *cpu, int vector, bool has_error, u32 error, enum ev
 		.cs = cpu->seg[SEG_CS].sel,
 		.ss = cpu->seg[SEG_SS].sel,
 		.cpl = cpu->cpl,
+		.lip = cet_lip(cpu->seg[SEG_CS].base, return_rip, cpu->m64),
 	};
 	bool ext = kind == EV_EXCEPTION || kind == EV_EXTERNAL;
 	struct gate g;

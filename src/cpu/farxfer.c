@@ -4,6 +4,8 @@
  * transferring program control between code segments"). */
 #include "farxfer.h"
 
+#include "cet.h"
+#include "cet_xfer.h"
 #include "ops.h"
 #include "system.h"
 #include "task.h"
@@ -207,15 +209,23 @@ static void far_commit_same(struct cpu *cpu, u16 sel, u64 d, u64 off, unsigned s
 	if (call) {
 		cpu_far_push(cpu, &st, cpu->seg[SEG_CS].sel, size);
 		cpu_far_push(cpu, &st, cpu->next_rip, size);
-		/* CET: far-call shadow-stack frame, SSP[63:32] check (spec 5.6) */
-	} else {
-		/* CET: far-JMP SSP[63:32] check for a non-64-bit target (spec 5.6) */
+	}
+	/* CET (spec 5.6): SSP[63:32] check for a non-64-bit target; a CALL
+	 * pushes the CS/LIP/SSP frame. */
+	u64 ssp = cpu->cet.ssp;
+	if (cet_sse(cpu, cpu->cpl)) {
+		cet_check_ssp32(cpu, ssp, cpu_far_code64(cpu, d));
+		if (call)
+			ssp = cet_push_frame(cpu, ssp, cpu->cpl, cpu->seg[SEG_CS].sel,
+					     cet_lip(cpu->seg[SEG_CS].base, cpu->next_rip, cpu->m64),
+					     ssp);
 	}
 	cpu_desc_set_bits(cpu, sel, d, DESC_ACCESSED);
+	cpu->cet.ssp = ssp;
 	cpu->r[R_SP] = st.sp;
 	cpu_far_load_cs(cpu, sel, d, cpu->cpl);
 	cpu->next_rip = off;
-	/* CET: IBT far rule for the new CPL (spec 7.2) */
+	cet_far_branch(cpu); /* spec 7.2 */
 }
 
 /* A code segment named directly by the far pointer. */
@@ -320,6 +330,21 @@ static void copy_params(struct cpu *cpu, const struct far_stack *os, struct far_
 	}
 }
 
+/* The shadow-stack steps of a call gate to inner privilege cpl (spec 5.7):
+ * switch to the PL[cpl]_SSP token and, unless coming from CPL 3, push the
+ * CS/LIP/SSP frame there. Returns the new SSP; nothing is committed. */
+static u64 gate_inner_ssp(struct cpu *cpu, const struct gate *g, unsigned cpl)
+{
+	u64 old = cpu->cet.ssp;
+	if (!cet_sse(cpu, cpl))
+		return old;
+	u64 ssp = cet_switch_to(cpu, cpu->cet.pl_ssp[cpl], cpu_far_code64(cpu, g->cs_desc));
+	if (cpu->cpl == 3)
+		return ssp;
+	u64 lip = cet_lip(cpu->seg[SEG_CS].base, cpu->next_rip, cpu->m64);
+	return cet_push_frame(cpu, ssp, cpl, cpu->seg[SEG_CS].sel, lip, old);
+}
+
 /* CALL through a gate to a more privileged non-conforming segment:
  * switch to the TSS stack, push SS:rSP, the parameters and CS:rIP. */
 static void call_gate_inner(struct cpu *cpu, const struct gate *g)
@@ -333,13 +358,16 @@ static void call_gate_inner(struct cpu *cpu, const struct gate *g)
 	copy_params(cpu, &os, &ns, g->params, g->size);
 	cpu_far_push(cpu, &ns, cpu->seg[SEG_CS].sel, g->size);
 	cpu_far_push(cpu, &ns, cpu->next_rip, g->size);
+	u64 ssp = gate_inner_ssp(cpu, g, cpl);
 	cpu_desc_set_bits(cpu, g->sel, g->cs_desc, DESC_ACCESSED);
-	/* CET: PL3_SSP save, supervisor shadow-stack switch and frame (spec 5.7) */
+	if (cpu->cpl == 3 && cet_sse(cpu, 3))
+		cpu->cet.pl_ssp[3] = cpu->cet.ssp;
+	cpu->cet.ssp = ssp;
 	cpu->seg[SEG_SS] = ns.ss;
 	cpu->r[R_SP] = ns.sp;
 	cpu_far_load_cs(cpu, g->sel, g->cs_desc, cpl);
 	cpu->next_rip = g->off;
-	/* CET: IBT far rule for the new CPL (spec 7.2) */
+	cet_far_branch(cpu); /* spec 7.2 */
 }
 
 static void far_gate(struct cpu *cpu, u16 gsel, u64 gd, bool call)
@@ -423,7 +451,13 @@ static void ret_same(struct cpu *cpu, const struct far_stack *st, u16 sel, u64 d
 {
 	cpu_far_check_target(cpu, d, off);
 	/* CET: same-privilege far RET restore_frame (spec 5.6) */
+	u64 ssp = cpu->cet.ssp;
+	if (cet_sse(cpu, cpu->cpl)) {
+		bool t64 = cpu_far_code64(cpu, d);
+		ssp = cet_restore_frame(cpu, &ssp, cpu->cpl, sel, cet_lip(desc_base(d), off, t64), t64);
+	}
 	cpu_desc_set_bits(cpu, sel, d, DESC_ACCESSED);
+	cpu->cet.ssp = ssp;
 	cpu->r[R_SP] = st->sp;
 	cpu_far_load_cs(cpu, sel, d, cpu->cpl);
 	cpu->next_rip = off;
@@ -444,7 +478,9 @@ static void ret_outer(struct cpu *cpu, struct far_stack *st, u16 sel, u64 d, u64
 	bool have_ss = cpu_far_check_ret_ss(cpu, ss_sel, rpl, t64, &ssd);
 	cpu_far_check_target(cpu, d, off);
 	/* CET: far RET to an outer privilege (spec 5.8) */
+	u64 ssp = cet_ret_outer(cpu, sel, cet_lip(desc_base(d), off, t64), t64);
 	cpu_desc_set_bits(cpu, sel, d, DESC_ACCESSED);
+	cpu->cet.ssp = ssp;
 	if (have_ss) {
 		cpu_desc_set_bits(cpu, ss_sel, ssd, DESC_ACCESSED);
 		cpu_desc_to_seg(&ss, ss_sel, ssd | DESC_ACCESSED);

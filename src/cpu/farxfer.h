@@ -36,6 +36,12 @@ static inline bool desc_data(u64 d) { return desc_s(d) && !(desc_type(d) & 8); }
 static inline bool desc_writable(u64 d) { return desc_data(d) && (desc_type(d) & 2); }
 static inline bool desc_readable(u64 d) { return desc_data(d) || (desc_type(d) & 2); }
 
+/* The 32-bit base of a code or data descriptor. */
+static inline u64 desc_base(u64 d)
+{
+	return ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
+}
+
 /* Byte-granular limit (G scales by 4 KiB). */
 static inline u32 desc_limit(u64 d)
 {

@@ -3,6 +3,9 @@
  * 7.3). */
 #include "farxfer.h"
 
+#include "cet.h"
+#include "cet_insn.h"
+#include "cet_xfer.h"
 #include "ops.h"
 #include "system.h"
 #include "task.h"
@@ -67,7 +70,10 @@ static void iret_to_vm86(struct cpu *cpu, struct far_stack *st, u64 ip, u16 cs, 
 	u64 sp = cpu_far_pop(cpu, st, 4);
 	for (unsigned i = 0; i < ARRAY_SIZE(segs); i++)
 		sel[i] = (u16)cpu_far_pop(cpu, st, 4);
-	/* CET: IRET to VM86 with CR4.CET and U_CET.SH_STK_EN|ENDBR_EN is #GP(0) (spec 5.8) */
+	/* CET: with CR4.CET, no return to VM86 under U_CET.SH_STK_EN|ENDBR_EN
+	 * (spec 5.8; SDM Vol. 2 IRET "RETURN-TO-VIRTUAL-8086-MODE"). */
+	if ((cpu->cr4 & X86_CR4_CET) && (cpu->cet.u_cet & (CET_SHSTK_EN | CET_ENDBR_EN)))
+		cpu_gp(cpu, 0);
 	cpu_set_rflags(cpu, fl);
 	cpu->r[R_SP] = (u32)sp;
 	cpu_set_seg_real(cpu, SEG_CS, cs);
@@ -77,6 +83,22 @@ static void iret_to_vm86(struct cpu *cpu, struct far_stack *st, u64 ip, u16 cs, 
 	cpu_update_mode(cpu);
 	cpu_update_mmu_idx(cpu);
 	iret_done(cpu, ip & 0xffff);
+}
+
+/* IRET to the same CPL (spec 5.10): pop and check the frame; leaving an
+ * IST or other switched-to stack frees its token. At CPL 3 delivery
+ * pushed nothing, so SSP = PL3_SSP. */
+static u64 iret_ss_same(struct cpu *cpu, u16 sel, u64 lip, bool t64)
+{
+	u64 ssp = cpu->cet.ssp;
+	if (!cet_sse(cpu, cpu->cpl))
+		return ssp;
+	if (cpu->cpl == 3)
+		return cpu->cet.pl_ssp[3];
+	u64 prev = cet_restore_frame(cpu, &ssp, cpu->cpl, sel, lip, t64);
+	if (ssp != prev)
+		cet_token_release(cpu, ssp);
+	return prev;
 }
 
 /* The SS:rSP of an outer-level (or any 64-bit-mode) IRET. */
@@ -117,7 +139,10 @@ static void iret_prot(struct cpu *cpu, unsigned size)
 	cpu_far_check_target(cpu, d, ip);
 	u64 nf = iret_flags(cpu, fl, size);
 	/* CET: IRET shadow stack: same privilege spec 5.10, outer privilege spec 5.8 */
+	u64 lip = cet_lip(desc_base(d), ip, t64);
+	u64 ssp = rpl == old_cpl ? iret_ss_same(cpu, sel, lip, t64) : cet_ret_outer(cpu, sel, lip, t64);
 	cpu_desc_set_bits(cpu, sel, d, DESC_ACCESSED);
+	cpu->cet.ssp = ssp;
 	cpu->seg[SEG_SS] = ss;
 	cpu->r[R_SP] = sp;
 	cpu_set_rflags(cpu, nf);

@@ -2,6 +2,7 @@
  * SYSENTER/SYSEXIT (SDM Vol. 2 SYSCALL, SYSRET, SYSENTER, SYSEXIT). The
  * segments are loaded flat from the MSRs without reading descriptors. */
 #include "cet.h"
+#include "cet_xfer.h"
 #include "farxfer.h"
 #include "ops.h"
 #include "system.h"
@@ -20,6 +21,26 @@ static void flat_seg(struct seg *s, u16 sel, unsigned type, unsigned dpl, bool l
 }
 
 /* CS/SS, CPL and the mode after the flat loads. */
+/* SYSCALL / SYSENTER after CPL = 0 (spec 5.11): if SSE(old CPL), PL3_SSP
+ * = SSP (whatever the old CPL); if SSE(0), SSP = 0 (the kernel then runs
+ * SETSSBSY); then the IBT far rule for CPL 0 (spec 7.2). Nothing here can
+ * fault. */
+static void cet_enter_kernel(struct cpu *cpu, unsigned old_cpl)
+{
+	if (cet_sse(cpu, old_cpl))
+		cpu->cet.pl_ssp[3] = cpu->cet.ssp;
+	if (cet_sse(cpu, 0))
+		cpu->cet.ssp = 0;
+	cet_far_branch(cpu);
+}
+
+/* SYSRET / SYSEXIT after CPL = 3: SSP = PL3_SSP if SSE(3); no IBT effect. */
+static void cet_leave_kernel(struct cpu *cpu)
+{
+	if (cet_sse(cpu, 3))
+		cpu->cet.ssp = cpu->cet.pl_ssp[3];
+}
+
 static void enter_cpl(struct cpu *cpu, unsigned cpl, u64 rip)
 {
 	cpu->cpl = (u8)cpl;
@@ -48,8 +69,9 @@ void op_syscall(struct cpu *cpu, const struct insn *in)
 	cpu_set_rflags(cpu, fl & ~((u32)cpu->fmask | X86_EFLAGS_RF));
 	flat_seg(&cpu->seg[SEG_CS], sel, SEG_TYPE_CODE, 0, true, false);
 	flat_seg(&cpu->seg[SEG_SS], (u16)(sel + 8), SEG_TYPE_DATA, 0, false, true);
-	/* CET: SYSCALL: PL3_SSP = SSP, SSP = 0, IBT far rule for CPL 0 (spec 5.11) */
+	unsigned old_cpl = cpu->cpl;
 	enter_cpl(cpu, 0, cpu->lstar);
+	cet_enter_kernel(cpu, old_cpl);
 }
 
 /* SYSRET: to 64-bit code with REX.W (RCX must be canonical), else to
@@ -63,6 +85,8 @@ void op_sysret(struct cpu *cpu, const struct insn *in)
 	if (to64 && cpu_canonical(rip) != rip)
 		cpu_gp(cpu, 0);
 	/* CET: SYSRET to compatibility mode: #GP(0) if PL3_SSP[63:32] != 0 (spec 5.11) */
+	if (cet_sse(cpu, 3))
+		cet_check_ssp32(cpu, cpu->cet.pl_ssp[3], to64);
 	u16 base = (u16)(cpu->star >> 48);
 	if (to64)
 		flat_seg(&cpu->seg[SEG_CS], (u16)((base + 16) | 3), SEG_TYPE_CODE, 3, true, false);
@@ -71,7 +95,7 @@ void op_sysret(struct cpu *cpu, const struct insn *in)
 	flat_seg(&cpu->seg[SEG_SS], (u16)((base + 8) | 3), SEG_TYPE_DATA, 3, false, true);
 	cpu_set_rflags(cpu, (cpu->r[R_R11] & 0x3c7fd7ull) | X86_EFLAGS_FIXED);
 	enter_cpl(cpu, 3, rip);
-	/* CET: SYSRET: SSP = PL3_SSP if SSE(3) (spec 5.11) */
+	cet_leave_kernel(cpu); /* SSP = PL3_SSP if SSE(3) (spec 5.11) */
 	cpu->poll_irq = true;
 }
 
@@ -89,8 +113,9 @@ void op_sysenter(struct cpu *cpu, const struct insn *in)
 	flat_seg(&cpu->seg[SEG_CS], sel, SEG_TYPE_CODE, 0, lma, !lma);
 	flat_seg(&cpu->seg[SEG_SS], (u16)(sel + 8), SEG_TYPE_DATA, 0, false, true);
 	cpu->r[R_SP] = lma ? cpu->sysenter_esp : (u32)cpu->sysenter_esp;
-	/* CET: SYSENTER: PL3_SSP = SSP, SSP = 0, IBT far rule for CPL 0 (spec 5.11) */
+	unsigned old_cpl = cpu->cpl;
 	enter_cpl(cpu, 0, lma ? cpu->sysenter_eip : (u32)cpu->sysenter_eip);
+	cet_enter_kernel(cpu, old_cpl);
 }
 
 /* SYSEXIT: to CPL 3; REX.W selects 64-bit code (RCX, RDX canonical). */
@@ -105,10 +130,12 @@ void op_sysexit(struct cpu *cpu, const struct insn *in)
 	if (to64 && (cpu_canonical(sp) != sp || cpu_canonical(rip) != rip))
 		cpu_gp(cpu, 0);
 	/* CET: SYSEXIT to 32-bit code: #GP(0) if PL3_SSP[63:32] != 0 (spec 5.11 default) */
+	if (cet_sse(cpu, 3))
+		cet_check_ssp32(cpu, cpu->cet.pl_ssp[3], to64);
 	unsigned off = to64 ? 32 : 16;
 	flat_seg(&cpu->seg[SEG_CS], (u16)((cs + off) | 3), SEG_TYPE_CODE, 3, to64, !to64);
 	flat_seg(&cpu->seg[SEG_SS], (u16)((cs + off + 8) | 3), SEG_TYPE_DATA, 3, false, true);
 	cpu->r[R_SP] = sp;
 	enter_cpl(cpu, 3, rip);
-	/* CET: SYSEXIT: SSP = PL3_SSP if SSE(3) (spec 5.11) */
+	cet_leave_kernel(cpu); /* SSP = PL3_SSP if SSE(3) (spec 5.11) */
 }

@@ -367,7 +367,7 @@ static void test_file_errors(struct ctx *c, u8 *img)
 	memset(img, 0, 0x400);
 	memcpy(img + 0x202, "HdrS", 4);
 	expect_err(c, write_file(c, "bzImage", img, 0x400), NULL,
-		   "Linux boot protocol is not supported yet", "bzImage");
+		   "Linux boot protocol 0.00 is too old", "bzImage");
 	memset(img, 0, 0x400);
 	put_mb_header(img, 0x100, 0, NULL);
 	img[0x108] ^= 1;
