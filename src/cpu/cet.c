@@ -36,8 +36,11 @@ bool cet_valid_ssp(u64 v)
 
 void cet_refresh(struct cpu *cpu)
 {
+	bool ibte = cet_ibte(cpu, cpu->cpl);
+	u64 ctl = *cet_ctl(cpu, cpu->cpl);
 	cpu->sse_cur = cet_sse(cpu, cpu->cpl);
-	cpu->ibt_wait = cet_ibte(cpu, cpu->cpl) && (*cet_ctl(cpu, cpu->cpl) & CET_WAIT_ENDBR);
+	cpu->ibt_wait = ibte && (ctl & CET_WAIT_ENDBR);
+	cpu->ibt_arm = ibte && !(ctl & CET_SUPPRESS);
 }
 
 static bool is_endbr(const struct cpu *cpu, const struct insn *in)
@@ -58,8 +61,13 @@ static bool legacy_page(struct cpu *cpu, u64 ctl, u64 la)
 void cet_check_endbr(struct cpu *cpu, const struct insn *first)
 {
 	u64 *ctl = cet_ctl(cpu, cpu->cpl);
-	if (is_endbr(cpu, first))
-		return; /* op_endbr moves the tracker to IDLE when it executes */
+	if (is_endbr(cpu, first)) {
+		/* The ENDBR runs next and cannot fault: retire the tracker now,
+		 * as op_endbr would (spec 7.3 rule 1). */
+		*ctl &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
+		cet_refresh(cpu);
+		return;
+	}
 	if (first->map == 0 && first->op == 0xcc)
 		return; /* INT3 is exempt (spec 7.3, open question: Bochs) */
 	u64 la = cpu->seg[SEG_CS].base + cpu->rip;
@@ -79,6 +87,8 @@ void cet_check_endbr(struct cpu *cpu, const struct insn *first)
 /* ENDBR32/ENDBR64 (F3 0F 1E FB/FA): the mode-correct form ends a WAIT. */
 void op_endbr(struct cpu *cpu, const struct insn *in)
 {
+	if (!(*cet_ctl(cpu, cpu->cpl) & (CET_WAIT_ENDBR | CET_SUPPRESS)))
+		return; /* already IDLE and not suppressed: nothing to change */
 	if (!is_endbr(cpu, in) || !cet_ibte(cpu, cpu->cpl))
 		return;
 	*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
@@ -90,21 +100,26 @@ static unsigned ss_width(const struct cpu *cpu)
 	return cpu->m64 ? 8 : 4;
 }
 
-void cet_push_ret(struct cpu *cpu, u64 ret)
+void cet_push_ret_slow(struct cpu *cpu, u64 ret)
 {
 	unsigned n = ss_width(cpu);
 	u64 ssp = cpu->cet.ssp - n;
 	if (n == 4)
 		ssp &= 0xffffffffull;
-	cpu_write_slow(cpu, ssp, n, ret, ACC_SHSTK | ACC_WRITE);
+	u8 *p = cet_ss_fast(cpu, ssp, n);
+	if (p)
+		store_le(p, n, ret);
+	else
+		cpu_write_slow(cpu, ssp, n, ret, ACC_SHSTK | ACC_WRITE);
 	cpu->cet.ssp = ssp;
 }
 
-void cet_pop_ret(struct cpu *cpu, u64 ret)
+void cet_pop_ret_slow(struct cpu *cpu, u64 ret)
 {
 	unsigned n = ss_width(cpu);
 	u64 ssp = cpu->cet.ssp;
-	u64 shadow = cpu_read_slow(cpu, ssp, n, ACC_SHSTK);
+	const u8 *p = cet_ss_fast(cpu, ssp, n);
+	u64 shadow = p ? load_le(p, n) : cpu_read_slow(cpu, ssp, n, ACC_SHSTK);
 	if (shadow != (ret & size_mask(n))) {
 		if (cpu->trace & CPU_TRACE_CET)
 			log_info("#CP(1) NEAR-RET at rip %#llx, cpl %d: return address %#llx, "
@@ -125,13 +140,3 @@ void cet_far_branch(struct cpu *cpu)
 	cet_refresh(cpu);
 }
 
-void cet_indirect_branch(struct cpu *cpu, const struct insn *in)
-{
-	u64 *ctl = cet_ctl(cpu, cpu->cpl);
-	if (!cet_ibte(cpu, cpu->cpl) || (*ctl & CET_SUPPRESS))
-		return;
-	if ((in->flags & IF_NOTRACK) && (*ctl & CET_NO_TRACK_EN))
-		return;
-	*ctl |= CET_WAIT_ENDBR;
-	cet_refresh(cpu);
-}

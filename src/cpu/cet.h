@@ -49,9 +49,40 @@ static inline bool cet_tracker_armed(const struct cpu *cpu)
 }
 
 /* Near CALL / RET shadow-stack steps (spec 5.5). pop compares with the
- * return address from the normal stack and raises #CP(1) on mismatch. */
-void cet_push_ret(struct cpu *cpu, u64 ret);
-void cet_pop_ret(struct cpu *cpu, u64 ret);
+ * return address from the normal stack and raises #CP(1) on mismatch.
+ * SSP moves only when the access succeeds. The inline versions take the
+ * 64-bit case through the TLB's shadow-stack tag (mmu.c). */
+void cet_push_ret_slow(struct cpu *cpu, u64 ret);
+void cet_pop_ret_slow(struct cpu *cpu, u64 ret);
+
+static inline u8 *cet_ss_fast(struct cpu *cpu, u64 la, unsigned n)
+{
+	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->sstag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - n))
+		return e->host + (la & 0xfff);
+	return NULL;
+}
+
+static inline void cet_push_ret(struct cpu *cpu, u64 ret)
+{
+	u8 *p;
+	if (likely(cpu->m64) && (p = cet_ss_fast(cpu, cpu->cet.ssp - 8, 8))) {
+		store_le(p, 8, ret);
+		cpu->cet.ssp -= 8;
+		return;
+	}
+	cet_push_ret_slow(cpu, ret);
+}
+
+static inline void cet_pop_ret(struct cpu *cpu, u64 ret)
+{
+	const u8 *p;
+	if (likely(cpu->m64) && (p = cet_ss_fast(cpu, cpu->cet.ssp, 8)) && load_le(p, 8) == ret) {
+		cpu->cet.ssp += 8;
+		return;
+	}
+	cet_pop_ret_slow(cpu, ret); /* also raises the #CP(1) with its evidence */
+}
 
 /* The far rule (spec 7.2): after a far CALL/JMP, call gate, INT n,
  * exception or interrupt delivery, SYSCALL, SYSENTER or task switch has
@@ -59,8 +90,18 @@ void cet_pop_ret(struct cpu *cpu, u64 ret);
  * ignored; SUPPRESS is cleared). */
 void cet_far_branch(struct cpu *cpu);
 
-/* Near indirect CALL/JMP completed: arm the tracker (spec 7.2). */
-void cet_indirect_branch(struct cpu *cpu, const struct insn *in);
+/* Near indirect CALL/JMP completed: arm the tracker (spec 7.2) unless IBT
+ * is off or SUPPRESSed at this CPL, or NOTRACK applies. */
+static inline void cet_indirect_branch(struct cpu *cpu, const struct insn *in)
+{
+	if (likely(!cpu->ibt_arm))
+		return;
+	u64 *ctl = cet_ctl(cpu, cpu->cpl);
+	if ((in->flags & IF_NOTRACK) && (*ctl & CET_NO_TRACK_EN))
+		return;
+	*ctl |= CET_WAIT_ENDBR;
+	cpu->ibt_wait = true;
+}
 
 /* The IBT check before the first instruction of a block (spec 7.3). */
 void cet_check_endbr(struct cpu *cpu, const struct insn *first);

@@ -119,7 +119,8 @@ enum { MMU_SUP, MMU_USER, MMU_SLOW, MMU_COUNT };
 struct tlb_entry {
 	u64 rtag;  /* page linear address if readable via the fast path, else ~0 */
 	u64 wtag;  /* page linear address if writable via the fast path, else ~0 */
-	u8 *host;  /* host pointer to the page */
+	u64 sstag; /* page linear address if a shadow-stack page for this class */
+	u8 *host;  /* host pointer to the page (all tags name the same page) */
 };
 
 /* Code-fetch TLB entry: linear page -> guest-physical page. */
@@ -189,6 +190,7 @@ struct cpu {
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
+	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
 	union {
 		struct {
 			bool brk;        /* stop executing the current block after this insn */

@@ -8,6 +8,7 @@
  */
 #include "fast.h"
 
+#include "cet.h"
 #include "ops.h"
 
 /* [base + disp] with no index, DS/SS segment (base 0 in 64-bit mode). */
@@ -101,31 +102,58 @@ static void op_jnz64(struct cpu *cpu, const struct insn *in)
 		cpu_jump(cpu, cpu->next_rip + in->imm, 8);
 }
 
-/* CALL rel32 / RET without shadow stacks (cpu->sse_cur is false): the
- * CET paths stay in branch.c. */
+/* CALL rel32 / RET in 64-bit mode, shadow stacks included (spec 5.5).
+ * Nothing is committed before the last access that can fault: the normal
+ * stack write, then the shadow-stack push (which moves SSP only when it
+ * succeeds), then RSP. */
 static void op_call_rel64(struct cpu *cpu, const struct insn *in)
 {
-	if (unlikely(cpu->sse_cur)) {
+	u64 ret = cpu->next_rip, target = ret + in->imm, sp = cpu->r[R_SP] - 8;
+	if (unlikely(cpu_canonical(sp) != sp)) {
 		op_call_rel(cpu, in);
 		return;
 	}
-	u64 ret = cpu->next_rip, target = ret + in->imm;
 	if (unlikely(cpu_canonical(target) != target))
 		cpu_gp(cpu, 0);
-	cpu_push(cpu, ret, 8);
+	cpu_write_lin(cpu, sp, 8, ret);
+	if (cpu->sse_cur && in->imm != 0)
+		cet_push_ret(cpu, ret);
+	cpu->r[R_SP] = sp;
 	cpu->next_rip = target;
+}
+
+/* CALL r64 (FF /2, register form): as op_call_rel64, then IBT (spec 7.2). */
+static void op_call_r64(struct cpu *cpu, const struct insn *in)
+{
+	u64 ret = cpu->next_rip, target = cpu->r[in->rm], sp = cpu->r[R_SP] - 8;
+	if (unlikely(cpu_canonical(sp) != sp)) {
+		op_call_rm(cpu, in);
+		return;
+	}
+	if (unlikely(cpu_canonical(target) != target))
+		cpu_gp(cpu, 0);
+	cpu_write_lin(cpu, sp, 8, ret);
+	if (cpu->sse_cur)
+		cet_push_ret(cpu, ret);
+	cpu->r[R_SP] = sp;
+	cpu->next_rip = target;
+	cet_indirect_branch(cpu, in);
 }
 
 static void op_ret64(struct cpu *cpu, const struct insn *in)
 {
-	u64 sp = cpu->r[R_SP];
-	if (unlikely(cpu->sse_cur || cpu_canonical(sp) != sp)) {
+	u64 sp = cpu->r[R_SP], ssp = cpu->cet.ssp;
+	if (unlikely(cpu_canonical(sp) != sp)) {
 		op_ret(cpu, in);
 		return;
 	}
 	u64 target = cpu_read_lin(cpu, sp, 8);
-	if (unlikely(cpu_canonical(target) != target))
+	if (cpu->sse_cur)
+		cet_pop_ret(cpu, target); /* #CP(1) before the target check */
+	if (unlikely(cpu_canonical(target) != target)) {
+		cpu->cet.ssp = ssp;
 		cpu_gp(cpu, 0);
+	}
 	cpu->r[R_SP] = sp + 8;
 	cpu->next_rip = target;
 }
@@ -180,6 +208,8 @@ insn_fn fast_variant(const struct insn *in, unsigned code_size)
 		return op_pop64_r;
 	if (in->exec == op_call_rel)
 		return op_call_rel64;
+	if (in->exec == op_call_rm && !(in->flags & IF_MEM))
+		return op_call_r64;
 	if (in->exec == op_ret && in->op == 0xc3)
 		return op_ret64;
 	if (in->exec == op_inc_rm && in->opsize == 8 && !(in->flags & IF_MEM))

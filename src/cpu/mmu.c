@@ -279,9 +279,41 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	}
 	e->rtag = readable ? page : ~0ull;
 	e->wtag = writable ? page : ~0ull;
+	if (e->sstag != page)
+		e->sstag = ~0ull;
 	e->host = cpu->ram + ppage;
 	if (w->large)
 		cpu->tlb_large = true;
+}
+
+/* Fill the shadow-stack tag after a successful shadow-stack access at the
+ * current privilege (spec 5.2 checks done by the walk). Shadow-stack pages
+ * always have D=1, so writes need no further bookkeeping, but code pages
+ * stay on the slow path to keep decoded code coherent. */
+static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
+{
+	u64 page = la & ~0xfffull, ppage = w->phys & ~0xfffull;
+	if (!in_ram(cpu, ppage) || cpu->mmu_idx == MMU_SLOW || cpu->code_pages[ppage >> 12])
+		return;
+	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	if (e->rtag != page)
+		e->rtag = ~0ull;
+	if (e->wtag != page)
+		e->wtag = ~0ull;
+	e->sstag = page;
+	e->host = cpu->ram + ppage;
+	if (w->large)
+		cpu->tlb_large = true;
+}
+
+static void fill(struct cpu *cpu, u64 la, const struct walk *w, unsigned acc)
+{
+	if (acc & (ACC_USER | ACC_SUPER))
+		return;
+	if (acc & ACC_SHSTK)
+		tlb_fill_ss(cpu, la, w);
+	else
+		tlb_fill(cpu, la, w);
 }
 
 static void check_alignment(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
@@ -296,8 +328,7 @@ static u64 read_part(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 {
 	struct walk w;
 	translate(cpu, la, acc, &w);
-	if (!(acc & (ACC_SHSTK | ACC_USER | ACC_SUPER)))
-		tlb_fill(cpu, la, &w);
+	fill(cpu, la, &w, acc);
 	return cpu_phys_read(cpu, w.phys, size);
 }
 
@@ -321,8 +352,7 @@ void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc)
 	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
 	translate(cpu, la, acc, &w1);
 	if (first >= size) {
-		if (!(acc & (ACC_SHSTK | ACC_USER | ACC_SUPER)))
-			tlb_fill(cpu, la, &w1);
+		fill(cpu, la, &w1, acc);
 		cpu_phys_write(cpu, w1.phys, size, v);
 		return;
 	}
@@ -373,9 +403,8 @@ void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 		return;
 	}
 	unsigned i = (la >> 12) & (TLB_SIZE - 1);
-	for (int m = 0; m < MMU_COUNT; m++) {
-		cpu->tlb[m][i].rtag = cpu->tlb[m][i].wtag = ~0ull;
-	}
+	for (int m = 0; m < MMU_COUNT; m++)
+		cpu->tlb[m][i].rtag = cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
 	cpu->itlb[0][i].tag = cpu->itlb[1][i].tag = ~0ull;
 }
 
@@ -384,7 +413,7 @@ void cpu_tlb_drop_writes(struct cpu *cpu)
 {
 	for (int m = 0; m < MMU_COUNT; m++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
-			cpu->tlb[m][i].wtag = ~0ull;
+			cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
 }
 
 void cpu_update_mmu_idx(struct cpu *cpu)
