@@ -346,8 +346,8 @@ static void usage(FILE *f)
 {
 	fputs("Usage: cetvm -kernel FILE [options]\n"
 	      "Run an x86-64 guest with Intel CET (shadow stacks, IBT).\n\n"
-	      "  -kernel FILE        ELF64, Multiboot v1 (ELF32 or a.out kludge) image\n"
-	      "  -initrd FILE        Multiboot module 0\n"
+	      "  -kernel FILE        Linux bzImage, ELF64 or Multiboot v1 (ELF32, a.out kludge)\n"
+	      "  -initrd FILE        initramfs (Linux) or Multiboot module 0\n"
 	      "  -append STRING      kernel command line\n"
 	      "  -m SIZE             RAM: 128 (MiB), 512M, 1G, size=...; 2 MiB to 64 GiB\n"
 	      "                      (default 128M)\n"

@@ -106,6 +106,16 @@ struct cet_ss cet_ss_page(bool user)
 	return ss;
 }
 
+struct cet_ss cet_ss_page_low(bool user)
+{
+	u8 *page = page_alloc();
+	struct cet_ss ss = { .va = (u64)page, .alias = (volatile u64 *)next_va };
+	cet_remap(next_va, (u64)page, PTE_W | PTE_D | PTE_A);
+	next_va += 0x2000;
+	cet_remap(ss.va, (u64)page, PTE_D | PTE_A | (user ? PTE_U : 0));
+	return ss;
+}
+
 void cet_ss_put(const struct cet_ss *ss, unsigned off, u64 v)
 {
 	ss->alias[off / 8] = v;

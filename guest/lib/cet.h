@@ -53,6 +53,10 @@ void cet_cr4(bool on);
 
 /* A new zeroed shadow-stack page above 4 GiB. */
 struct cet_ss cet_ss_page(bool user);
+/* The same below 4 GiB (for compatibility-mode code, whose SSP[63:32]
+ * must be 0): `va` is the frame's identity address remapped as a
+ * shadow-stack page, `alias` a writable mapping of it above 4 GiB. */
+struct cet_ss cet_ss_page_low(bool user);
 /* Remap the page at va with leaf flags (P is added) and flush it. */
 void cet_remap(u64 va, u64 pa, u64 flags);
 /* Write the 8 bytes at page offset off through the alias. */

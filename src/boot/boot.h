@@ -8,7 +8,8 @@
  *   1. ELF64 (ELFCLASS64, EM_X86_64, ET_EXEC): entered in 64-bit mode, even
  *      if it also carries a Multiboot header (convert it to elf32-i386, as
  *      kvm-unit-tests does, to be entered in 32-bit mode as GRUB would).
- *   2. Linux bzImage ("HdrS" at 0x202): refused for now.
+ *   2. Linux bzImage ("HdrS" at 0x202): the Linux boot protocol, entered at
+ *      its 64-bit entry (linux.c has the layout and state).
  *   3. Multiboot v1 (header in the first 8 KiB): the a.out kludge address
  *      fields when header flag 16 is set, else ELF32 (EM_386) segments.
  * Segments are loaded at their physical address (p_paddr), bss is zeroed.

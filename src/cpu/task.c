@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+#include "cet.h"
+#include "cet_insn.h"
+#include "cet_xfer.h"
 #include "farxfer.h"
 
 /* Where a TSS keeps each register (SDM Vol. 3 Figures 7-2 and 7-11). */
@@ -17,6 +20,8 @@ static const struct tss_layout tss32 = { 4, 0x20, 0x24, 0x28, 0x48, 6, 0x60, 0x6
 static const struct tss_layout tss16 = { 2, 0x0e, 0x10, 0x12, 0x22, 4, 0x2a, 0x2b };
 #define TSS32_CR3 0x1c
 #define TSS_LINK 0x00
+#define TSS32_SSP 0x68 /* CET: the new task's SSP (spec 5.12) */
+#define TSS32_CET_MIN_LIMIT 0x6b
 
 /* The state of the incoming task, read before anything commits. */
 struct task_state {
@@ -56,6 +61,9 @@ static void check_new_tss(struct cpu *cpu, u16 sel, u64 desc, enum task_reason w
 	if (desc_limit(desc) < layout(type)->min_limit)
 		cpu_fault(cpu, X86_EXC_TS, sel_err(sel));
 	/* CET: with CR4.CET, a 16-bit TSS or a limit below 0x6B is #TS(sel) (spec 5.12) */
+	if ((cpu->cr4 & X86_CR4_CET) &&
+	    (layout(type) != &tss32 || desc_limit(desc) < TSS32_CET_MIN_LIMIT))
+		cpu_fault(cpu, X86_EXC_TS, sel_err(sel));
 }
 
 static void read_task(struct cpu *cpu, u64 base, const struct tss_layout *l,
@@ -182,6 +190,111 @@ static void load_segments(struct cpu *cpu, const struct task_state *ts)
 	cpu_update_mode(cpu);
 }
 
+/* The shadow-stack side of a task switch (spec 5.12), gathered before the
+ * commit point and finished after the new state is loaded. */
+struct task_cet {
+	bool frame;     /* CALL/INT: push (cs, lip, ssp) on the new stack */
+	u16 cs;
+	u64 lip, ssp;
+	bool popped;    /* IRET: the frame to check against the new CS:EIP */
+	u64 pcs, plip;
+	u64 temp_ssp;   /* IRET: the SSP of the task returned to */
+	u64 new_ssp;    /* CALL/JMP/INT: TSS+0x68 */
+};
+
+/* Before the commit point: read the new SSP, and for IRET pop and check
+ * alignment of the frame and free the token the current task runs on.
+ * Only shadow-stack memory changes here. */
+static void task_cet_before(struct cpu *cpu, struct task_cet *tc, u64 new_base,
+			    const struct task_state *ts, enum task_reason why, u64 ret_eip)
+{
+	unsigned cpl = cpu->cpl;
+	unsigned ncpl = (ts->eflags & X86_EFLAGS_VM) ? 3 : ts->seg[SEG_CS] & 3;
+	memset(tc, 0, sizeof(*tc));
+	tc->temp_ssp = cpu->cet.ssp;
+	if (!(cpu->cr4 & X86_CR4_CET))
+		return;
+	if (why != TASK_IRET)
+		tc->new_ssp = tss_rd(cpu, new_base, TSS32_SSP, 4);
+	if (!cet_sse(cpu, cpl))
+		return;
+	u64 ssp = cpu->cet.ssp;
+	if (why == TASK_CALL || why == TASK_INT) {
+		if (!(ncpl < cpl && cpl == 3)) {
+			tc->frame = true;
+			tc->cs = cpu->seg[SEG_CS].sel;
+			tc->lip = cet_lip(cpu->seg[SEG_CS].base, ret_eip, false);
+			tc->ssp = ssp;
+		}
+	} else if (why == TASK_IRET) {
+		if (ncpl == cpl || ncpl < 3) {
+			unsigned acc = cet_ss_acc(cpl);
+			if (ssp & 7)
+				cet_cp_far(cpu, "SSP not 8-aligned", ssp, 0);
+			tc->temp_ssp = cpu_read_slow(cpu, ssp, 8, acc);
+			tc->plip = cpu_read_slow(cpu, ssp + 8, 8, acc);
+			tc->pcs = cpu_read_slow(cpu, ssp + 16, 8, acc);
+			tc->popped = true;
+			ssp += 24;
+		} else {
+			tc->temp_ssp = cpu->cet.pl_ssp[3];
+		}
+		cet_token_release(cpu, ssp);
+	}
+}
+
+/* Register side effects right before the commit point. */
+static void task_cet_commit(struct cpu *cpu, const struct task_state *ts,
+			    enum task_reason why)
+{
+	unsigned cpl = cpu->cpl;
+	unsigned ncpl = (ts->eflags & X86_EFLAGS_VM) ? 3 : ts->seg[SEG_CS] & 3;
+	if (!cet_sse(cpu, cpl))
+		return;
+	if ((why == TASK_CALL || why == TASK_INT) && ncpl < cpl && cpl == 3)
+		cpu->cet.pl_ssp[3] = cpu->cet.ssp;
+	if (why == TASK_IRET)
+		cpu->cet.ssp = 0;
+}
+
+/* After the new state is loaded (faults are in the new task). */
+static void task_cet_after(struct cpu *cpu, const struct task_cet *tc, u16 sel,
+			   enum task_reason why)
+{
+	if (!(cpu->cr4 & X86_CR4_CET))
+		return;
+	unsigned cpl = cpu->cpl;
+	bool sse = cet_sse(cpu, cpl);
+	if ((cpu->eflags & X86_EFLAGS_VM) &&
+	    (cpu->cet.u_cet & (CET_SHSTK_EN | CET_ENDBR_EN)))
+		cpu_fault(cpu, X86_EXC_TS, sel_err(sel));
+	if (why != TASK_IRET) {
+		if (sse) {
+			if (tc->new_ssp & 7)
+				cpu_fault(cpu, X86_EXC_TS, sel_err(sel));
+			u64 ssp = cet_switch_to(cpu, tc->new_ssp, false);
+			if (tc->frame)
+				ssp = cet_push_frame(cpu, ssp, cpl, tc->cs, tc->lip, tc->ssp);
+			cpu->cet.ssp = ssp;
+		}
+		cet_far_branch(cpu); /* spec 7.2 */
+		return;
+	}
+	if (tc->popped) {
+		u64 lip = cet_lip(cpu->seg[SEG_CS].base, cpu->rip, false);
+		if (tc->pcs != cpu->seg[SEG_CS].sel)
+			cet_cp_far(cpu, "CS differs from the shadow stack", cpu->seg[SEG_CS].sel,
+				   tc->pcs);
+		if (tc->plip != lip)
+			cet_cp_far(cpu, "LIP differs from the shadow stack", lip, tc->plip);
+	}
+	if (sse) {
+		if ((tc->temp_ssp & 3) || (tc->temp_ssp >> 32))
+			cet_cp_far(cpu, "task SSP misaligned or above 4 GiB", tc->temp_ssp, 0);
+		cpu->cet.ssp = tc->temp_ssp;
+	}
+}
+
 void cpu_task_switch(struct cpu *cpu, u16 sel, u64 desc, enum task_reason why, u64 ret_eip,
 		     bool has_error, u32 error)
 {
@@ -192,7 +305,10 @@ void cpu_task_switch(struct cpu *cpu, u16 sel, u64 desc, enum task_reason why, u
 	cpu_desc_to_seg(&nt, sel, desc);
 	read_task(cpu, nt.base, l, &ts);
 	/* CET: shadow-stack steps before the commit point (spec 5.12) */
+	struct task_cet tc;
+	task_cet_before(cpu, &tc, nt.base, &ts, why, ret_eip);
 	leave_old_task(cpu, sel, desc, nt.base, why, ret_eip);
+	task_cet_commit(cpu, &ts, why);
 	enter_new_task(cpu, sel, desc, l, &ts, why);
 	load_segments(cpu, &ts);
 	if (ts.eip > cpu->seg[SEG_CS].limit)
@@ -200,6 +316,7 @@ void cpu_task_switch(struct cpu *cpu, u16 sel, u64 desc, enum task_reason why, u
 	if (has_error)
 		cpu_push(cpu, error, l->w);
 	/* CET: new SSP from TSS+0x68, token, frame, IBT far rule (spec 5.12) */
+	task_cet_after(cpu, &tc, sel, why);
 	cpu->rollback.valid = false;
 	cpu->brk = true;
 }
