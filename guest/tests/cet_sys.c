@@ -1,6 +1,4 @@
-/* Covers: 65
- * (66 is here too, but cetvm's CPUID has no SEP, so it is skipped; the
- * item is covered by tests/unit/test_cet_host.c.)
+/* Covers: 65 66
  * cet_sys: shadow stacks across SYSCALL/SYSRET and SYSENTER/SYSEXIT
  * (spec/cet.md 5.11; SDM Vol. 2B SYSCALL, SYSRET, SYSENTER, SYSEXIT):
  * entry from CPL 3 saves SSP in PL3_SSP when U_CET.SH_STK_EN and sets
