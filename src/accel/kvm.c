@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../cpu/x86.h"
 #include "../log.h"
 #include "kvm_run.h"
 
@@ -38,23 +39,14 @@
 #define IDENTITY_MAP_ADDR 0xfffbc000ull
 #define TSS_ADDR 0xfffbd000ull
 
-#define MSR_IA32_APICBASE 0x1b
-#define MSR_IA32_TSC_DEADLINE 0x6e0
 #define MSR_X2APIC_FIRST 0x800
 #define MSR_X2APIC_COUNT 0x100
-#define MSR_IA32_U_CET 0x6a0
-#define MSR_IA32_S_CET 0x6a2
-#define MSR_IA32_PL0_SSP 0x6a4
-#define MSR_IA32_PL1_SSP 0x6a5
-#define MSR_IA32_PL2_SSP 0x6a6
-#define MSR_IA32_PL3_SSP 0x6a7
-#define MSR_IA32_INT_SSP_TAB 0x6a8
 
 /* MSRs owned by the machine's devices. */
 static const struct {
 	u32 base, count;
 } device_msrs[] = {
-	{ MSR_IA32_APICBASE, 1 },
+	{ MSR_IA32_APIC_BASE, 1 },
 	{ MSR_IA32_TSC_DEADLINE, 1 },
 	{ MSR_X2APIC_FIRST, MSR_X2APIC_COUNT },
 };

@@ -56,25 +56,6 @@
 #define E820_RAM 1
 #define E820_RESERVED 2
 
-static u32 rd32(const u8 *p)
-{
-	u32 v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static u64 rd64(const u8 *p)
-{
-	u64 v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void wr32(u8 *p, u32 v)
-{
-	memcpy(p, &v, 4);
-}
-
 bool boot_is_bzimage(const u8 *d, u64 size)
 {
 	return size >= 0x206 && memcmp(d + HDR_MAGIC, "HdrS", 4) == 0;
@@ -102,15 +83,15 @@ static int check_header(const u8 *d, u64 size, const char *path, struct linux_im
 	li->setup_size = (sects + 1) * 512ull;
 	if (li->setup_size >= size)
 		return boot_err(err, errlen, path, "truncated: no protected-mode kernel");
-	u64 align = rd32(d + HDR_KERNEL_ALIGN);
-	li->load = rd64(d + HDR_PREF_ADDRESS);
+	u64 align = boot_get32(d + HDR_KERNEL_ALIGN);
+	li->load = boot_get64(d + HDR_PREF_ADDRESS);
 	if (d[HDR_RELOCATABLE] && align && (align & (align - 1)) == 0)
 		li->load = (li->load + align - 1) & ~(align - 1);
-	li->init_size = rd32(d + HDR_INIT_SIZE);
+	li->init_size = boot_get32(d + HDR_INIT_SIZE);
 	if (li->init_size < size - li->setup_size)
 		li->init_size = size - li->setup_size;
-	li->initrd_max = rd32(d + HDR_INITRD_MAX);
-	li->cmdline_max = rd32(d + HDR_CMDLINE_SIZE);
+	li->initrd_max = boot_get32(d + HDR_INITRD_MAX);
+	li->cmdline_max = boot_get32(d + HDR_CMDLINE_SIZE);
 	if (li->cmdline_max == 0 || li->cmdline_max >= CMDLINE_MAX)
 		li->cmdline_max = CMDLINE_MAX - 1;
 	return 0;
@@ -131,13 +112,13 @@ static void write_e820(u8 *zp, u64 ram_size)
 		u8 *e = zp + BP_E820_TABLE + 20 * n;
 		memcpy(e, &fixed[n].addr, 8);
 		memcpy(e + 8, &fixed[n].size, 8);
-		wr32(e + 16, fixed[n].type);
+		boot_put32(e + 16, fixed[n].type);
 	}
 	u64 addr = 0x100000, len = ram_size - addr;
 	u8 *e = zp + BP_E820_TABLE + 20 * n++;
 	memcpy(e, &addr, 8);
 	memcpy(e + 8, &len, 8);
-	wr32(e + 16, E820_RAM);
+	boot_put32(e + 16, E820_RAM);
 	zp[BP_E820_ENTRIES] = (u8)n;
 }
 
@@ -158,9 +139,9 @@ static int write_zero_page(const u8 *d, const struct linux_image *li, struct gue
 	zp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
 	zp[HDR_HEAP_END] = 0x00;
 	zp[HDR_HEAP_END + 1] = 0xfe;
-	wr32(zp + HDR_CMD_LINE_PTR, (u32)CMDLINE);
-	wr32(zp + HDR_RAMDISK_IMAGE, (u32)initrd);
-	wr32(zp + HDR_RAMDISK_SIZE, (u32)initrd_size);
+	boot_put32(zp + HDR_CMD_LINE_PTR, (u32)CMDLINE);
+	boot_put32(zp + HDR_RAMDISK_IMAGE, (u32)initrd);
+	boot_put32(zp + HDR_RAMDISK_SIZE, (u32)initrd_size);
 	memset(cl, 0, CMDLINE_MAX);
 	strncpy(cl, append ? append : "", li->cmdline_max);
 	write_e820(zp, ram->size);

@@ -10,6 +10,7 @@
 #define CETVM_BOOT_LOADER_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "../mem.h"
 #include "boot.h"
@@ -39,6 +40,31 @@ int boot_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
 
 /* elf.c. The ELF class byte if data starts with the ELF magic (0 if it
  * does not, -1 if the file ends inside e_ident). */
+/* Little-endian fields of boot structures. */
+static inline u32 boot_get32(const u8 *p)
+{
+	u32 v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline u64 boot_get64(const u8 *p)
+{
+	u64 v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline void boot_put32(u8 *p, u32 v)
+{
+	memcpy(p, &v, 4);
+}
+
+static inline void boot_put64(u8 *p, u64 v)
+{
+	memcpy(p, &v, 8);
+}
+
 /* Shared by the loaders (boot.c). */
 int boot_load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *size,
 		     char *err, size_t errlen);

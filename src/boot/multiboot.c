@@ -42,31 +42,14 @@
 #define MIB (1ull << 20)
 #define GIB4 (1ull << 32)
 
-static u32 get32(const u8 *p)
-{
-	u32 v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	memcpy(p, &v, 4);
-}
-
-static void put64(u8 *p, u64 v)
-{
-	memcpy(p, &v, 8);
-}
-
 /* Offset of the first valid header (4-aligned, whole 12 bytes inside the
  * first 8 KiB, checksum right), or -1. */
 static long mb_find_header(const u8 *d, u64 size)
 {
 	u64 lim = size < MB_SEARCH_LEN ? size : MB_SEARCH_LEN;
 	for (u64 off = 0; off + MB_HDR_LEN <= lim; off += 4) {
-		u32 magic = get32(d + off), flags = get32(d + off + 4);
-		if (magic == MB_HEADER_MAGIC && magic + flags + get32(d + off + 8) == 0)
+		u32 magic = boot_get32(d + off), flags = boot_get32(d + off + 4);
+		if (magic == MB_HEADER_MAGIC && magic + flags + boot_get32(d + off + 8) == 0)
 			return (long)off;
 	}
 	return -1;
@@ -81,10 +64,10 @@ static int mb_parse_aout(struct boot_image *img, u64 off, char *err, size_t errl
 
 	if (off + MB_HDR_AOUT_LEN > MB_SEARCH_LEN || off + MB_HDR_AOUT_LEN > img->size)
 		return boot_err(err, errlen, img->path, "truncated Multiboot header");
-	header_addr = get32(h + 12);
-	load_addr = get32(h + 16);
-	load_end = get32(h + 20);
-	bss_end = get32(h + 24);
+	header_addr = boot_get32(h + 12);
+	load_addr = boot_get32(h + 16);
+	load_end = boot_get32(h + 20);
+	bss_end = boot_get32(h + 24);
 	if (load_addr > header_addr || header_addr - load_addr > off)
 		return boot_err(err, errlen, img->path,
 				"Multiboot load_addr 0x%x does not fit header_addr 0x%x", load_addr,
@@ -114,7 +97,7 @@ static int mb_parse_aout(struct boot_image *img, u64 off, char *err, size_t errl
 		return boot_err(err, errlen, img->path, "Multiboot image is empty");
 	img->nseg = 1;
 	img->seg[0] = (struct boot_seg){ load_addr, load_addr, text_off, load_size, mem_size };
-	img->entry = get32(h + 28);
+	img->entry = boot_get32(h + 28);
 	img->long_mode = false;
 	return 0;
 }
@@ -126,7 +109,7 @@ int boot_mb_parse(struct boot_image *img, char *err, size_t errlen)
 
 	if (off < 0)
 		return BOOT_MB_NONE;
-	flags = get32(img->data + off + 4);
+	flags = boot_get32(img->data + off + 4);
 	/* Bits 0-15 are requirements: refuse any we do not know (§3.1.2). */
 	if (flags & 0xffffu & ~MB_FLAGS_KNOWN_REQUIRED)
 		return boot_err(err, errlen, img->path,
@@ -161,10 +144,10 @@ u64 boot_mb_info_size(const struct boot_mb_info *mi)
 
 static void mb_mmap_entry(u8 *p, u64 base, u64 len, u32 type)
 {
-	put32(p, MB_MMAP_ENTRY_SIZE - 4);
-	put64(p + 4, base);
-	put64(p + 12, len);
-	put32(p + 20, type);
+	boot_put32(p, MB_MMAP_ENTRY_SIZE - 4);
+	boot_put64(p + 4, base);
+	boot_put64(p + 12, len);
+	boot_put32(p + 20, type);
 }
 
 /* The memory map of boot.h; returns its length in bytes. */
@@ -213,20 +196,20 @@ int boot_mb_write_info(const struct boot_mb_info *mi, struct guest_ram *ram, u64
 				"no room for the Multiboot information at 0x%llx",
 				(unsigned long long)addr);
 	memset(p, 0, l.end);
-	put32(p + MBI_FLAGS,
+	boot_put32(p + MBI_FLAGS,
 	      MBI_F_MEM | MBI_F_CMDLINE | MBI_F_MODS | MBI_F_MMAP | MBI_F_LOADER_NAME);
-	put32(p + MBI_MEM_LOWER, LOW_MEM_END >> 10);
-	put32(p + MBI_MEM_UPPER, (u32)((upper_end - MIB) >> 10));
-	put32(p + MBI_CMDLINE, (u32)(addr + l.cmdline));
-	put32(p + MBI_MODS_COUNT, mi->initrd_path ? 1 : 0);
-	put32(p + MBI_MODS_ADDR, (u32)(addr + l.mods));
-	put32(p + MBI_MMAP_LENGTH, mb_write_mmap(p + l.mmap, ram->size));
-	put32(p + MBI_MMAP_ADDR, (u32)(addr + l.mmap));
-	put32(p + MBI_BOOT_LOADER_NAME, (u32)(addr + l.loader));
+	boot_put32(p + MBI_MEM_LOWER, LOW_MEM_END >> 10);
+	boot_put32(p + MBI_MEM_UPPER, (u32)((upper_end - MIB) >> 10));
+	boot_put32(p + MBI_CMDLINE, (u32)(addr + l.cmdline));
+	boot_put32(p + MBI_MODS_COUNT, mi->initrd_path ? 1 : 0);
+	boot_put32(p + MBI_MODS_ADDR, (u32)(addr + l.mods));
+	boot_put32(p + MBI_MMAP_LENGTH, mb_write_mmap(p + l.mmap, ram->size));
+	boot_put32(p + MBI_MMAP_ADDR, (u32)(addr + l.mmap));
+	boot_put32(p + MBI_BOOT_LOADER_NAME, (u32)(addr + l.loader));
 	if (mi->initrd_path) {
-		put32(p + l.mods, (u32)mi->initrd_addr);
-		put32(p + l.mods + 4, (u32)(mi->initrd_addr + mi->initrd_size));
-		put32(p + l.mods + 8, (u32)(addr + l.modstr));
+		boot_put32(p + l.mods, (u32)mi->initrd_addr);
+		boot_put32(p + l.mods + 4, (u32)(mi->initrd_addr + mi->initrd_size));
+		boot_put32(p + l.mods + 8, (u32)(addr + l.modstr));
 	}
 	mb_write_strings(p, mi, &l);
 	return 0;
