@@ -43,12 +43,6 @@ void cet_refresh(struct cpu *cpu)
 	cpu->ibt_arm = ibte && !(ctl & CET_SUPPRESS);
 }
 
-static bool is_endbr(const struct cpu *cpu, const struct insn *in)
-{
-	return in->map == 1 && in->op == 0x1e && (in->flags & IF_REP) &&
-	       in->modrm == (cpu->m64 ? 0xfa : 0xfb);
-}
-
 /* Legacy code-page bitmap lookup (spec 7.3 step 2): an implicit supervisor
  * data read of the bit for the page holding la. */
 static bool legacy_page(struct cpu *cpu, u64 ctl, u64 la)
@@ -61,13 +55,6 @@ static bool legacy_page(struct cpu *cpu, u64 ctl, u64 la)
 void cet_check_endbr(struct cpu *cpu, const struct insn *first)
 {
 	u64 *ctl = cet_ctl(cpu, cpu->cpl);
-	if (is_endbr(cpu, first)) {
-		/* The ENDBR runs next and cannot fault: retire the tracker now,
-		 * as op_endbr would (spec 7.3 rule 1). */
-		*ctl &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
-		cet_refresh(cpu);
-		return;
-	}
 	if (first->map == 0 && first->op == 0xcc)
 		return; /* INT3 is exempt (spec 7.3, open question: Bochs) */
 	u64 la = cpu->seg[SEG_CS].base + cpu->rip;
@@ -89,7 +76,7 @@ void op_endbr(struct cpu *cpu, const struct insn *in)
 {
 	if (!(*cet_ctl(cpu, cpu->cpl) & (CET_WAIT_ENDBR | CET_SUPPRESS)))
 		return; /* already IDLE and not suppressed: nothing to change */
-	if (!is_endbr(cpu, in) || !cet_ibte(cpu, cpu->cpl))
+	if (!cet_is_endbr(cpu, in) || !cet_ibte(cpu, cpu->cpl))
 		return;
 	*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
 	cet_refresh(cpu);

@@ -103,7 +103,30 @@ static inline void cet_indirect_branch(struct cpu *cpu, const struct insn *in)
 	cpu->ibt_wait = true;
 }
 
-/* The IBT check before the first instruction of a block (spec 7.3). */
+/* The IBT check before the first instruction of a block (spec 7.3) when
+ * that instruction is not the mode-correct ENDBR: INT3, the legacy
+ * bitmap, or #CP(3). */
 void cet_check_endbr(struct cpu *cpu, const struct insn *first);
+
+/* The whole check, its common case inline: the branch target is the
+ * mode-correct ENDBR, which runs next and cannot fault, so the tracker
+ * retires now (TRACKER = IDLE, SUPPRESS = 0; spec 7.3 rule 1). */
+static inline bool cet_is_endbr(const struct cpu *cpu, const struct insn *in)
+{
+	/* ENDBR64 (F3 0F 1E FA) in 64-bit mode, ENDBR32 (F3 0F 1E FB) outside it. */
+	return in->map == 1 && in->op == 0x1e && (in->flags & IF_REP) &&
+	       in->modrm == (cpu->m64 ? 0xfa : 0xfb);
+}
+
+static inline void cet_block_start(struct cpu *cpu, const struct insn *first)
+{
+	if (likely(cet_is_endbr(cpu, first))) {
+		*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
+		cpu->ibt_wait = false;
+		cpu->ibt_arm = true; /* IBT is on here (the tracker was waiting) */
+		return;
+	}
+	cet_check_endbr(cpu, first);
+}
 
 #endif

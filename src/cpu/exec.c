@@ -385,7 +385,7 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 			break;
 		}
 		if (unlikely(cet_tracker_armed(cpu)))
-			cet_check_endbr(cpu, &b->insn[0]);
+			cet_block_start(cpu, &b->insn[0]);
 		cpu->cur_block = b;
 		cpu->cur_block_rip = cpu->rip;
 		if (unlikely(max == 0))
