@@ -132,3 +132,62 @@ u64 cet_ss_token(const struct cet_ss *ss)
 	cet_ss_put(ss, 0xff8, tok);
 	return tok;
 }
+
+void cet_wrmsr_try(u32 msr, u64 val, struct fault *f)
+{
+	asm volatile(FAULT_TRY("1f") "wrmsr\n1:"
+		     ::"a"((u32)val), "d"((u32)(val >> 32)), "c"(msr) : "memory");
+	*f = fault_take();
+}
+
+void cet_rdmsr_try(u32 msr, u64 *val, struct fault *f)
+{
+	u32 lo = 0, hi = 0;
+	asm volatile(FAULT_TRY("1f") "rdmsr\n1:" : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+	*f = fault_take();
+	if (f->vector == FAULT_NONE)
+		*val = lo | (u64)hi << 32;
+}
+
+void cet_write_cr0_try(u64 val, struct fault *f)
+{
+	asm volatile(FAULT_TRY("1f") "mov %0, %%cr0\n1:" ::"r"(val) : "memory");
+	*f = fault_take();
+}
+
+void cet_write_cr4_try(u64 val, struct fault *f)
+{
+	asm volatile(FAULT_TRY("1f") "mov %0, %%cr4\n1:" ::"r"(val) : "memory");
+	*f = fault_take();
+}
+
+void cet_xsetbv_try(u32 index, u64 val, struct fault *f)
+{
+	asm volatile(FAULT_TRY("1f") "xsetbv\n1:"
+		     ::"a"((u32)val), "d"((u32)(val >> 32)), "c"(index) : "memory");
+	*f = fault_take();
+}
+
+bool cet_gp0_at_insn(const struct fault *f)
+{
+	return f->vector == GP_VECTOR && f->error_code == 0 && f->rip == f->insn;
+}
+
+bool cet_wrmsr_gp0(u32 msr, u64 val)
+{
+	struct fault r0, w, r1;
+	u64 before = 0, after = 0;
+	cet_rdmsr_try(msr, &before, &r0);
+	cet_wrmsr_try(msr, val, &w);
+	cet_rdmsr_try(msr, &after, &r1);
+	return cet_gp0_at_insn(&w) && r0.vector == r1.vector && before == after;
+}
+
+bool cet_wrmsr_ok(u32 msr, u64 val)
+{
+	struct fault w, r;
+	u64 got = ~val;
+	cet_wrmsr_try(msr, val, &w);
+	cet_rdmsr_try(msr, &got, &r);
+	return w.vector == FAULT_NONE && r.vector == FAULT_NONE && got == val;
+}

@@ -96,4 +96,26 @@ static inline __attribute__((always_inline)) void cet_sss_off(void)
 	asm volatile("wrmsr" ::"c"(MSR_IA32_S_CET), "a"(0), "d"(0) : "memory");
 }
 
+/* MSR and CR accesses for the cet_* enumeration and MSR guests: each runs
+ * one instruction under FAULT_TRY and stores the event in *f (f->insn is
+ * that instruction; vector FAULT_NONE when it completed). */
+struct fault;
+#define MSR_IA32_PL1_SSP 0x6a5
+#define MSR_IA32_PL2_SSP 0x6a6
+#define MSR_KVM_INTERNAL_GUEST_SSP 0x4b564dff
+void cet_wrmsr_try(u32 msr, u64 val, struct fault *f);
+/* *val is written only when the RDMSR completed. */
+void cet_rdmsr_try(u32 msr, u64 *val, struct fault *f);
+void cet_write_cr0_try(u64 val, struct fault *f);
+void cet_write_cr4_try(u64 val, struct fault *f);
+void cet_xsetbv_try(u32 index, u64 val, struct fault *f);
+/* True when *f is #GP(0) raised at the instruction under test. */
+bool cet_gp0_at_insn(const struct fault *f);
+
+/* WRMSR msr=val raised #GP(0) at the WRMSR, and RDMSR gives what it gave
+ * before (the same value, or the same fault). */
+bool cet_wrmsr_gp0(u32 msr, u64 val);
+/* WRMSR msr=val completed and RDMSR reads val back. */
+bool cet_wrmsr_ok(u32 msr, u64 val);
+
 #endif
