@@ -191,3 +191,14 @@ bool cet_wrmsr_ok(u32 msr, u64 val)
 	cet_rdmsr_try(msr, &got, &r);
 	return w.vector == FAULT_NONE && r.vector == FAULT_NONE && got == val;
 }
+
+struct fault cet_cr4_cet_probe(u64 *got)
+{
+	u64 cr4 = read_cr4();
+	struct fault f;
+	write_cr0(read_cr0() | X86_CR0_WP);
+	cet_write_cr4_try(cr4 | X86_CR4_CET, &f);
+	*got = read_cr4();
+	write_cr4(cr4);
+	return f;
+}

@@ -108,6 +108,9 @@ void cet_wrmsr_try(u32 msr, u64 val, struct fault *f);
 void cet_rdmsr_try(u32 msr, u64 *val, struct fault *f);
 void cet_write_cr0_try(u64 val, struct fault *f);
 void cet_write_cr4_try(u64 val, struct fault *f);
+/* With CR0.WP set, try MOV CR4 with CET added, read CR4 back into *got,
+ * then restore the old CR4. Returns the fault of the MOV (FAULT_NONE). */
+struct fault cet_cr4_cet_probe(u64 *got);
 void cet_xsetbv_try(u32 index, u64 val, struct fault *f);
 /* True when *f is #GP(0) raised at the instruction under test. */
 bool cet_gp0_at_insn(const struct fault *f);

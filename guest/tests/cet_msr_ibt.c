@@ -18,12 +18,8 @@ int main(void)
 		report_skip("needs IBT without SHSTK");
 		return report_summary();
 	}
-	u64 cr4 = read_cr4();
-	struct fault f;
-	write_cr0(read_cr0() | X86_CR0_WP);
-	cet_write_cr4_try(cr4 | X86_CR4_CET, &f);
-	u64 got = read_cr4();
-	write_cr4(cr4);
+	u64 got;
+	struct fault f = cet_cr4_cet_probe(&got);
 	report(f.vector == FAULT_NONE && (got & X86_CR4_CET),
 	       "10: MOV CR4.CET=1 with IBT only works (v%d, CR4 %#lx)", f.vector, got);
 

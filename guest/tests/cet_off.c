@@ -30,13 +30,11 @@ int main(void)
 	report(!cet_has_shstk() && !cet_has_ibt(), "1: CET off: SHSTK = IBT = 0");
 	report(!(d1.c & 0x1800), "1: CET off: CPUID.(0xD,1).ECX = %#x lacks bits 11/12", d1.c);
 
-	u64 cr4 = read_cr4();
-	struct fault f;
-	write_cr0(read_cr0() | X86_CR0_WP);
-	cet_write_cr4_try(cr4 | X86_CR4_CET, &f);
+	u64 cr4 = read_cr4(), got;
+	struct fault f = cet_cr4_cet_probe(&got);
 	report(cet_gp0_at_insn(&f), "9: MOV CR4.CET=1 without SHSTK/IBT → #GP(0) (v%d e%lu)",
 	       f.vector, f.error_code);
-	report(read_cr4() == cr4, "9: CR4 unchanged");
+	report(got == cr4, "9: CR4 unchanged");
 
 	for (int i = 0; i < 7; i++)
 		check_absent(i < 2 ? "15" : "25", cet_msrs[i]);
