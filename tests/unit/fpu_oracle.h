@@ -119,16 +119,37 @@ static __attribute__((unused)) void o_fini(struct oracle *o)
 	fflush(stdout);
 }
 
+/* Decode bytes as one instruction of a code_size-byte code segment and run
+ * it at ORACLE_CODE on the current CPU state. Returns the exception vector
+ * raised, -1 if none, or -3 if the bytes are not exactly one instruction. */
+static __attribute__((unused)) int o_exec(struct oracle *o, const u8 *bytes, unsigned n,
+					  unsigned code_size)
+{
+	struct cpu *c = o->cpu;
+	struct insn in;
+	jmp_buf jb;
+	volatile int vec = -1;
+	if (decode_insn(o->dt, bytes, n, code_size, &in) != (int)n)
+		return -3;
+	c->rip = ORACLE_CODE;
+	c->next_rip = ORACLE_CODE + n;
+	c->fault_jmp = &jb;
+	if (setjmp(jb))
+		vec = c->fault.vector;
+	else
+		in.exec(c, &in);
+	c->fault_jmp = NULL;
+	return vec;
+}
+
 /* Run bytes under cetvm from *st (data page = mem). Returns the exception
  * vector raised, or -1. On a fault *st is still updated. */
 static __attribute__((unused)) int o_emu(struct oracle *o, const u8 *bytes, unsigned n,
 					 struct ostate *st, u8 *mem)
 {
 	struct cpu *c = o->cpu;
-	struct insn in;
-	jmp_buf jb;
 	u8 img[XSAVE_STD_IMAGE];
-	volatile int vec = -1;
+	int vec;
 	memcpy(o->ram + ORACLE_MEM, mem, 4096);
 	for (int i = 0; i < 16; i++)
 		if (i != R_SP)
@@ -141,16 +162,9 @@ static __attribute__((unused)) int o_emu(struct oracle *o, const u8 *bytes, unsi
 	store_le(img + 512, 8, XFEATURE_X87 | XFEATURE_SSE);
 	if (cpu_xsave_from_std(c, img))
 		return -2;
-	if (decode_insn(o->dt, bytes, n, 8, &in) != (int)n)
+	vec = o_exec(o, bytes, n, 8);
+	if (vec == -3)
 		return -3;
-	c->rip = ORACLE_CODE;
-	c->next_rip = ORACLE_CODE + n;
-	c->fault_jmp = &jb;
-	if (setjmp(jb))
-		vec = c->fault.vector;
-	else
-		in.exec(c, &in);
-	c->fault_jmp = NULL;
 	for (int i = 0; i < 16; i++)
 		if (i != R_SP && i != R_BX && i != R_DI)
 			st->gpr[i] = c->r[i];

@@ -290,21 +290,7 @@ static void std_image(struct oracle *o)
  * XMM8-15 area alone; FXRSTOR loads XMM0-7 only (SDM Vol. 1 13.13). */
 static int run32(struct oracle *o, const u8 *b, unsigned n)
 {
-	struct cpu *c = o->cpu;
-	struct insn in;
-	jmp_buf jb;
-	volatile int vec = -1;
-	if (decode_insn(o->dt, b, n, 4, &in) != (int)n)
-		return -3;
-	c->rip = ORACLE_CODE;
-	c->next_rip = ORACLE_CODE + n;
-	c->fault_jmp = &jb;
-	if (setjmp(jb))
-		vec = c->fault.vector;
-	else
-		in.exec(c, &in);
-	c->fault_jmp = NULL;
-	return vec;
+	return o_exec(o, b, n, 4);
 }
 
 static void legacy_mode(struct oracle *o)
