@@ -72,6 +72,20 @@ struct vcpu_cpuid {
 #define VCPU_REG_GUEST_SSP 0x2030000300000000ull
 #define VCPU_REG_MSR(m) (0x2030000200000000ull | (u32)(m))
 
+/* As struct kvm_vcpu_events / kvm_mp_state, reduced to what the two
+ * accelerators hold between instructions. */
+struct vcpu_events {
+	u8 interrupt_shadow; /* STI or MOV SS shadow on the next instruction */
+	u8 nmi_pending;
+	u8 halted;           /* KVM_MP_STATE_HALTED: in HLT, waiting for an interrupt */
+};
+
+/* As struct kvm_debugregs. */
+struct vcpu_debugregs {
+	u64 db[4];
+	u64 dr6, dr7;
+};
+
 /* Standard-format XSAVE image, 4 KiB like struct kvm_xsave. */
 #define VCPU_XSAVE_SIZE 4096
 struct vcpu_xsave {
@@ -162,8 +176,19 @@ struct accel_ops {
 	int (*set_xsave)(struct vcpu *v, const struct vcpu_xsave *x);
 	int (*get_xcr0)(struct vcpu *v, u64 *xcr0);
 	int (*set_xcr0)(struct vcpu *v, u64 xcr0);
+	/* KVM_GET/SET_ONE_REG (spec/cet.md 3.7): -EINVAL for a bad id or value. */
 	int (*get_one_reg)(struct vcpu *v, u64 id, u64 *value);
 	int (*set_one_reg)(struct vcpu *v, u64 id, u64 value);
+	/* KVM_GET_REG_LIST: stores up to *n ids; -E2BIG (and *n = the count
+	 * needed) when *n is too small, else 0 with *n = the count. */
+	int (*get_reg_list)(struct vcpu *v, u64 *ids, int *n);
+	int (*get_events)(struct vcpu *v, struct vcpu_events *e);
+	int (*set_events)(struct vcpu *v, const struct vcpu_events *e);
+	int (*get_debugregs)(struct vcpu *v, struct vcpu_debugregs *d);
+	int (*set_debugregs)(struct vcpu *v, const struct vcpu_debugregs *d);
+	/* KVM_GET_MSR_INDEX_LIST (spec 3.6): stores up to `max` indices and
+	 * returns how many there are, or a negative errno. */
+	int (*get_msr_index_list)(u32 *out, int max);
 
 	/* Virtual time: the guest TSC now, and a TSC value at which run()
 	 * should return VCPU_EXIT_DEADLINE (~0 for none). On HLT the

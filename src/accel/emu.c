@@ -7,12 +7,7 @@
 #include "../cpu/cpu.h"
 #include "../cpu/exec.h"
 #include "../cpu/msr.h"
-#include "accel.h"
-
-struct vcpu {
-	struct accel_env env; /* the CPU keeps a pointer to this copy */
-	struct cpu *cpu;
-};
+#include "emu.h"
 
 static const char *emu_unavailable(void)
 {
@@ -242,8 +237,18 @@ const struct accel_ops accel_emu = {
 	.set_sregs = emu_set_sregs,
 	.get_msrs = emu_get_msrs,
 	.set_msrs = emu_set_msrs,
+	.get_xsave = emu_get_xsave,
+	.set_xsave = emu_set_xsave,
 	.get_xcr0 = emu_get_xcr0,
 	.set_xcr0 = emu_set_xcr0,
+	.get_one_reg = emu_get_one_reg,
+	.set_one_reg = emu_set_one_reg,
+	.get_reg_list = emu_get_reg_list,
+	.get_events = emu_get_events,
+	.set_events = emu_set_events,
+	.get_debugregs = emu_get_debugregs,
+	.set_debugregs = emu_set_debugregs,
+	.get_msr_index_list = emu_msr_index_list,
 	.get_tsc = emu_get_tsc,
 	.set_tsc = emu_set_tsc,
 	.set_deadline = emu_set_deadline,

@@ -30,8 +30,8 @@
 #include "../cpu/x86.h"
 #include "../log.h"
 #include "kvm_run.h"
+#include "kvm_state.h"
 
-#define KVM_PATH "/dev/kvm"
 #define RAM_LIMIT (3ull << 30)
 #define PAGE_SIZE_4K 4096ull
 /* KVM needs three pages for a real-mode TSS and one for an identity page
@@ -742,6 +742,12 @@ const struct accel_ops accel_kvm = {
 	.set_xcr0 = kvm_set_xcr0,
 	.get_one_reg = kvm_get_one_reg,
 	.set_one_reg = kvm_set_one_reg,
+	.get_reg_list = kvm_get_reg_list,
+	.get_events = kvm_get_events,
+	.set_events = kvm_set_events,
+	.get_debugregs = kvm_get_debugregs,
+	.set_debugregs = kvm_set_debugregs,
+	.get_msr_index_list = kvm_msr_index_list,
 	.get_tsc = kvm_get_tsc,
 	.set_tsc = kvm_set_tsc,
 	.tsc_hz = kvm_tsc_hz,

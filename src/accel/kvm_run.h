@@ -13,6 +13,8 @@
 #include "accel.h"
 #include "kvm_time.h"
 
+#define KVM_PATH "/dev/kvm"
+
 /* The VM. One per process for now; vCPU 0 owns it. */
 struct kvm_vm {
 	int sys_fd;   /* /dev/kvm */

@@ -1,8 +1,8 @@
 /* Covers: 7 8 37 66 68 69 112
  * test_cet_host.c: CET state seen from the host and CET transfers that the
  * guest kit cannot reach (spec/cet.md 1.3, 3.4, 5.11, 5.12):
- * - RESET and INIT through accel_emu (create, init, get_msrs, get_sregs)
- *   and the interpreter CPU (SSP, which emu has no ONE_REG for);
+ * - RESET and INIT through accel_emu (create, init, get_msrs, get_sregs,
+ *   ONE_REG for SSP) and the interpreter CPU (RESET vs INIT of SSP);
  * - a user #CP(3) run by accel_emu: the guest's RDMSR and the host's
  *   get_msrs both see U_CET bit 11 (TRACKER = WAIT_FOR_ENDBRANCH);
  * - SYSENTER/SYSEXIT with shadow stacks (cetvm's CPUID has no SEP, so the
@@ -111,18 +111,22 @@ static void test_reset_init(void)
 	int n = accel_emu.set_msrs(v, set, (int)ARRAY_SIZE(set));
 	s.cr4 |= X86_CR4_PAE;
 	int sr = accel_emu.set_sregs(v, &s);
+	sr |= accel_emu.set_one_reg(v, VCPU_REG_GUEST_SSP, 0x6000);
 	accel_emu.get_sregs(v, &s);
 	report(n == (int)ARRAY_SIZE(set) && sr == 0 && s.cr4 == X86_CR4_PAE,
 	       "8: host SET of the CET MSRs, XSS and CR4 (%d of %d)", n, (int)ARRAY_SIZE(set));
 	accel_emu.init(v);
 	zero = cet_msrs_zero(v, &xss);
 	accel_emu.get_sregs(v, &s);
-	report(zero && s.cr4 == 0, "8: INIT zeroes U_CET, S_CET, PL0..3_SSP, INT_SSP_TAB and CR4");
+	u64 ssp = 1;
+	zero &= !accel_emu.get_one_reg(v, VCPU_REG_GUEST_SSP, &ssp) && ssp == 0;
+	report(zero && s.cr4 == 0,
+	       "8: INIT zeroes U_CET, S_CET, PL0..3_SSP, INT_SSP_TAB, SSP (ONE_REG) and CR4");
 	report(xss == 0x1800, "8: INIT keeps XSS (%#llx)", (unsigned long long)xss);
 	accel_emu.destroy(v);
 	free(mem);
 
-	/* SSP, on the interpreter CPU (emu has no ONE_REG). */
+	/* RESET vs INIT of SSP and XSS, on the interpreter CPU. */
 	struct cpu *cpu = new_cpu(true, true);
 	report(cpu->cet.ssp == 0 && cpu->xss == 0, "7: after RESET SSP = 0");
 	cpu->cet.ssp = 0x7000;
