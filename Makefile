@@ -48,12 +48,20 @@ include guest/guest.mk
 
 unit: $(UNIT_BINS)
 
+# Test tools (tests/tools/NAME.c -> $(B)/tools/NAME), used by the tiers.
+TOOL_BINS := $(patsubst tests/tools/%.c,$(B)/tools/%,$(wildcard tests/tools/*.c))
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+tools: $(TOOL_BINS)
+
 run: $(BIN) guests
 	./$(BIN) -kernel $(GUEST_B)/demo.elf -serial stdio \
 	    -device isa-debug-exit,iobase=0xf4,iosize=4 -no-reboot; \
 	    s=$$?; [ $$s -eq 1 ] || [ $$s -eq 0 ] || exit $$s
 
-check: $(BIN) guests unit
+check: $(BIN) guests unit tools
 	@CETVM=./$(BIN) B=$(B) GUEST_B=$(GUEST_B) tests/run-all
 
 bench: cetvm guests
@@ -62,4 +70,4 @@ bench: cetvm guests
 clean:
 	rm -rf build build-san cetvm
 
-.PHONY: all unit run check bench clean guests
+.PHONY: all unit tools run check bench clean guests

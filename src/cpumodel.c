@@ -394,6 +394,20 @@ int cpumodel_build(const char *spec, const struct vcpu_cpuid *supported, const c
 	return 0;
 }
 
+int cpumodel_check(const struct vcpu_cpuid *guest, const struct vcpu_cpuid *supported,
+		   const char *accel_name, char *err, size_t errlen)
+{
+	struct vcpu_cpuid avail;
+	available(supported, &avail);
+	for (int f = 0; f < NFEAT; f++)
+		if (!(features[f].flags & F_NOSET) && has(guest, f) && !has(&avail, f))
+			return fail(err, errlen,
+				    "the saved CPU has feature '%s', which %s%s does not offer here%s",
+				    features[f].name, accel_name ? "accelerator " : "the accelerator",
+				    accel_name ? accel_name : "", accel_hint(accel_name));
+	return 0;
+}
+
 void cpumodel_help(FILE *f)
 {
 	int col = 0;

@@ -48,6 +48,11 @@
 int cpumodel_build(const char *spec, const struct vcpu_cpuid *supported, const char *accel_name,
 		   struct vcpu_cpuid *out, char *err, size_t errlen);
 
+/* A saved guest CPUID (a snapshot's) against what the accelerator
+ * supports: 0, or -1 with a message naming the first missing feature. */
+int cpumodel_check(const struct vcpu_cpuid *guest, const struct vcpu_cpuid *supported,
+		   const char *accel_name, char *err, size_t errlen);
+
 /* List the models and feature names (for -cpu help). */
 void cpumodel_help(FILE *f);
 

@@ -97,6 +97,7 @@ static int opt_m(struct cli *c, const char *opt, const char *arg)
 	if (bytes < RAM_MIN)
 		return bad(opt, arg, "RAM size must be at least 2 MiB");
 	c->cfg.ram_size = (bytes + 4095) & ~4095ull;
+	c->cfg.ram_size_set = true;
 	return 0;
 }
 
@@ -242,7 +243,38 @@ static int opt_no_reboot(struct cli *c, const char *opt, const char *arg)
 	return 0;
 }
 
-/* -display, -vnc, -monitor, -parallel: there is nothing but "none". */
+static int opt_loadvm(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	c->cfg.loadvm = arg;
+	return 0;
+}
+
+/* -monitor and -qmp: the endpoint is checked when the machine opens it. */
+static int opt_monitor(struct cli *c, const char *opt, const char *arg)
+{
+	bool qmp = strstr(opt, "qmp") != NULL;
+	if (!strcmp(arg, "none")) {
+		arg = NULL;
+	} else if (qmp && !strncmp(arg, "stdio", 5)) {
+		return bad(opt, arg, "QMP on stdio is not supported; use unix:PATH,server=on,wait=off");
+	}
+	if (qmp)
+		c->cfg.qmp = arg;
+	else
+		c->cfg.monitor = arg;
+	return 0;
+}
+
+static int opt_start_paused(struct cli *c, const char *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	c->cfg.start_paused = true;
+	return 0;
+}
+
+/* -display, -vnc, -parallel: there is nothing but "none". */
 static int opt_none_only(struct cli *c, const char *opt, const char *arg)
 {
 	(void)c;
@@ -328,7 +360,10 @@ static const struct cli_option options[] = {
 	{ "no-reboot", false, opt_no_reboot },
 	{ "display", true, opt_none_only },
 	{ "vnc", true, opt_none_only },
-	{ "monitor", true, opt_none_only },
+	{ "monitor", true, opt_monitor },
+	{ "qmp", true, opt_monitor },
+	{ "loadvm", true, opt_loadvm },
+	{ "S", false, opt_start_paused },
 	{ "parallel", true, opt_none_only },
 	{ "nodefaults", false, opt_ignore },
 	{ "nographic", false, opt_ignore },
@@ -345,6 +380,7 @@ static const struct cli_option options[] = {
 static void usage(FILE *f)
 {
 	fputs("Usage: cetvm -kernel FILE [options]\n"
+	      "       cetvm -loadvm FILE [options]\n"
 	      "Run an x86-64 guest with Intel CET (shadow stacks, IBT).\n\n"
 	      "  -kernel FILE        Linux bzImage, ELF64 or Multiboot v1 (ELF32, a.out kludge)\n"
 	      "  -initrd FILE        initramfs (Linux) or Multiboot module 0\n"
@@ -364,9 +400,15 @@ static void usage(FILE *f)
 	      "                      log #CP evidence, exceptions, unimplemented features\n"
 	      "  -icount-limit N     stop after N guest instructions (for tests)\n"
 	      "  -stats              at exit, print guest instructions, time and MIPS\n"
+	      "  -monitor unix:PATH,server=on,wait=off | stdio\n"
+	      "                      human monitor: stop, cont, savevm FILE, info registers, quit\n"
+	      "  -qmp unix:PATH,server=on,wait=off\n"
+	      "                      the same as QMP (JSON) commands\n"
+	      "  -loadvm FILE        resume a snapshot written by savevm (instead of -kernel)\n"
+	      "  -S                  start paused; the monitor's cont starts the guest\n"
 	      "  -version, -help\n\n"
 	      "Accepted and ignored: -nodefaults -nographic -display none -vnc none\n"
-	      "  -monitor none -parallel none -name X -global X -device pc-testdev\n"
+	      "  -parallel none -name X -global X -device pc-testdev\n"
 	      "  -device pci-testdev. Options may also be spelled --option.\n\n"
 	      "Exit status: 0 guest powered off, 1 error, 2 triple fault with -no-reboot,\n"
 	      "  3 accelerator failure, (v << 1) | 1 from isa-debug-exit.\n",
@@ -425,6 +467,26 @@ static int check_file(const char *path)
 	return 0;
 }
 
+/* The snapshot fixes the guest, its CPU and its RAM. */
+static int check_loadvm(const struct vm_config *cfg)
+{
+	const char *clash = cfg->kernel ? "-kernel" : cfg->initrd ? "-initrd"
+			    : cfg->append[0]		   ? "-append"
+			    : strcmp(cfg->cpu, "max")	   ? "-cpu"
+							   : NULL;
+	if (clash) {
+		log_error("-loadvm %s: %s cannot be combined with it (the snapshot holds the guest "
+			  "and its CPU)",
+			  cfg->loadvm, clash);
+		return -1;
+	}
+	if (access(cfg->loadvm, R_OK)) {
+		log_error("-loadvm %s: %s", cfg->loadvm, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void trace_help(void)
 {
 	puts("Trace events:\n"
@@ -456,6 +518,8 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	if (c.cfg.loadvm)
+		return check_loadvm(&c.cfg) ? VM_EXIT_ERROR : vm_run(&c.cfg);
 	if (!c.cfg.kernel) {
 		log_error("no kernel given; use -kernel FILE (see -help)");
 		return VM_EXIT_ERROR;

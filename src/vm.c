@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,18 +16,13 @@
 #include "dev/board.h"
 #include "log.h"
 #include "mem.h"
+#include "monitor.h"
+#include "snap.h"
+#include "vm_int.h"
 
-struct vm {
-	const struct vm_config *cfg;
-	const struct accel_ops *accel;
-	struct guest_ram ram;
-	struct bus pio, mmio;
-	struct board *board;
-	struct accel_env env;
-	struct vcpu *vcpu;
-	struct boot_state boot;
-	u64 tsc_hz; /* the vCPU's TSC rate; devices count at BOARD_TSC_HZ */
-};
+/* How often (guest time) a busy guest returns to the run loop when a
+ * monitor is open. */
+#define MONITOR_HZ 100
 
 /* Device time (BOARD_TSC_HZ ticks) from the guest TSC, and back. */
 static u64 to_board(const struct vm *vm, u64 tsc)
@@ -57,7 +53,7 @@ static void vm_deadline_changed(void *opaque, u64 t)
 
 static int make_board(struct vm *vm)
 {
-	const struct vm_config *cfg = vm->cfg;
+	const struct vm_config *cfg = &vm->cfg;
 	struct board_config bc = {
 		.ram_size = cfg->ram_size,
 		.ncpus = 1,
@@ -87,10 +83,24 @@ static int make_board(struct vm *vm)
 	return 0;
 }
 
+/* The guest CPUID: from -cpu, or as saved in the snapshot (already in
+ * vm->cpuid), which must fit what this accelerator supports. */
+static int guest_cpuid(struct vm *vm, const struct vcpu_cpuid *sup)
+{
+	char err[256];
+	int r = vm->cfg.loadvm
+			? cpumodel_check(&vm->cpuid, sup, vm->accel->name, err, sizeof(err))
+			: cpumodel_build(vm->cfg.cpu, sup, vm->accel->name, &vm->cpuid, err, sizeof(err));
+	if (r && vm->cfg.loadvm)
+		log_error("-loadvm %s: %s", vm->cfg.loadvm, err);
+	else if (r)
+		log_error("%s", err);
+	return r;
+}
+
 static int make_vcpu(struct vm *vm)
 {
-	struct vcpu_cpuid sup, guest;
-	char err[256];
+	struct vcpu_cpuid sup;
 	int r = vm->accel->create(&vm->vcpu, &vm->env, 0);
 	if (r) {
 		log_error("cannot create a vCPU with accelerator %s: %s", vm->accel->name,
@@ -101,13 +111,11 @@ static int make_vcpu(struct vm *vm)
 	if (!vm->tsc_hz)
 		vm->tsc_hz = BOARD_TSC_HZ;
 	vm->accel->get_supported_cpuid(&sup);
-	if (cpumodel_build(vm->cfg->cpu, &sup, vm->accel->name, &guest, err, sizeof(err))) {
-		log_error("%s", err);
+	if (guest_cpuid(vm, &sup))
 		return -1;
-	}
-	r = vm->accel->set_cpuid(vm->vcpu, &guest);
+	r = vm->accel->set_cpuid(vm->vcpu, &vm->cpuid);
 	if (r) {
-		log_error("-cpu %s: rejected by accelerator %s: %s", vm->cfg->cpu,
+		log_error("-cpu %s: rejected by accelerator %s: %s", vm->cfg.cpu,
 			  vm->accel->name, strerror(-r));
 		return -1;
 	}
@@ -117,7 +125,7 @@ static int make_vcpu(struct vm *vm)
 /* Load the kernel and put the vCPU in its entry state (also after a reset). */
 static int boot(struct vm *vm)
 {
-	struct boot_params p = { vm->cfg->kernel, vm->cfg->initrd, vm->cfg->append };
+	struct boot_params p = { vm->cfg.kernel, vm->cfg.initrd, vm->cfg.append };
 	char err[512];
 	memset(vm->ram.base, 0, vm->ram.size);
 	if (boot_load(&p, &vm->ram, &vm->boot, err, sizeof(err))) {
@@ -166,7 +174,7 @@ static bool idle(struct vm *vm)
 {
 	u64 next = board_next_deadline(vm->board);
 	int fd = board_serial_in_fd(vm->board);
-	if (next == BOARD_NO_DEADLINE && fd < 0)
+	if (next == BOARD_NO_DEADLINE && fd < 0 && !vm->mon)
 		return false;
 	u64 now = to_board(vm, vm->accel->get_tsc(vm->vcpu));
 	if (vm->accel->virtual_time && next != BOARD_NO_DEADLINE) {
@@ -177,6 +185,10 @@ static bool idle(struct vm *vm)
 	int ms = -1;
 	if (next != BOARD_NO_DEADLINE)
 		ms = next <= now ? 0 : (int)((next - now) / (BOARD_TSC_HZ / 1000) + 1);
+	if (vm->mon) {
+		monitor_poll(vm->mon, ms, fd);
+		return true;
+	}
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	return poll(&pfd, fd >= 0 ? 1 : 0, ms) >= 0 || errno == EINTR;
 }
@@ -196,7 +208,7 @@ static int handle_stop(struct vm *vm)
 	if (board_exit_requested(vm->board, &status))
 		return status;
 	if (board_reset_requested(vm->board)) {
-		if (vm->cfg->no_reboot)
+		if (vm->cfg.no_reboot)
 			return VM_EXIT_OK;
 		board_reset(vm->board);
 		vm->accel->init(vm->vcpu);
@@ -207,6 +219,7 @@ static int handle_stop(struct vm *vm)
 
 static int handle_exit(struct vm *vm, struct vcpu_exit *e)
 {
+	vm->exit_pending = e->reason == VCPU_EXIT_IO || e->reason == VCPU_EXIT_MMIO;
 	switch (e->reason) {
 	case VCPU_EXIT_IO:
 		io_exit(vm, e);
@@ -224,7 +237,7 @@ static int handle_exit(struct vm *vm, struct vcpu_exit *e)
 		log_error("guest halted with no interrupt source left (rip stuck in HLT)");
 		return VM_EXIT_ERROR;
 	case VCPU_EXIT_SHUTDOWN:
-		if (vm->cfg->no_reboot) {
+		if (vm->cfg.no_reboot) {
 			log_error("guest triple fault: shutdown");
 			return VM_EXIT_TRIPLE_FAULT;
 		}
@@ -246,13 +259,17 @@ static int handle_exit(struct vm *vm, struct vcpu_exit *e)
 static u64 next_deadline(struct vm *vm)
 {
 	u64 d = to_tsc(vm, board_next_deadline(vm->board));
-	u64 limit = vm->cfg->max_insns;
+	u64 limit = vm->cfg.max_insns;
 	if (limit && vm->accel->icount) {
 		u64 now = vm->accel->get_tsc(vm->vcpu);
 		u64 left = limit > vm->accel->icount(vm->vcpu) ? limit - vm->accel->icount(vm->vcpu) : 0;
 		if (now + left < d)
 			d = now + left;
 	}
+	/* Come back now and then to serve the monitor, however busy the guest. */
+	u64 slice = vm->tsc_hz / MONITOR_HZ;
+	if (vm->mon && vm->accel->get_tsc(vm->vcpu) + slice < d)
+		d = vm->accel->get_tsc(vm->vcpu) + slice;
 	return d;
 }
 
@@ -260,6 +277,9 @@ static int run_loop(struct vm *vm)
 {
 	struct vcpu_exit e;
 	for (;;) {
+		int quit = vm_monitor_service(vm);
+		if (quit >= 0)
+			return quit;
 		vm->accel->set_deadline(vm->vcpu, next_deadline(vm));
 		if (vm->accel->run(vm->vcpu, &e)) {
 			log_error("accelerator %s: run failed", vm->accel->name);
@@ -271,10 +291,10 @@ static int run_loop(struct vm *vm)
 			return status;
 		if (status >= 0)
 			return status;
-		if (vm->cfg->max_insns && vm->accel->icount &&
-		    vm->accel->icount(vm->vcpu) >= vm->cfg->max_insns) {
+		if (vm->cfg.max_insns && vm->accel->icount &&
+		    vm->accel->icount(vm->vcpu) >= vm->cfg.max_insns) {
 			log_error("stopped after %llu guest instructions (-icount-limit)",
-				  (unsigned long long)vm->cfg->max_insns);
+				  (unsigned long long)vm->cfg.max_insns);
 			return VM_EXIT_ERROR;
 		}
 	}
@@ -297,16 +317,63 @@ static void print_stats(struct vm *vm, double seconds)
 
 static void vm_destroy(struct vm *vm)
 {
+	monitor_destroy(vm->mon);
 	if (vm->vcpu)
 		vm->accel->destroy(vm->vcpu);
 	if (vm->board)
 		board_destroy(vm->board);
 	guest_ram_free(&vm->ram);
+	for (size_t i = 0; i < ARRAY_SIZE(vm->snap_str); i++)
+		free(vm->snap_str[i]);
+}
+
+/* -loadvm: the machine's shape comes from the snapshot. */
+static int loadvm_config(struct vm *vm, struct snap_in *in)
+{
+	static const char *const tags[] = { "MACH", "CPU0", "DEVS", "RAM " };
+	const char *file = vm->cfg.loadvm;
+	u64 ram_size = vm->cfg.ram_size;
+	char err[300], tag[5] = "";
+	if (snap_in_open(in, file, err, sizeof(err))) {
+		log_error("-loadvm %s: %s", file, err);
+		return -1;
+	}
+	if (!snap_in_tags_known(in, tags, (int)ARRAY_SIZE(tags), tag)) {
+		log_error("-loadvm %s: unknown or damaged section '%s'", file, tag);
+		return -1;
+	}
+	if (vm_snap_config(vm, in, err, sizeof(err))) {
+		log_error("-loadvm %s: %s", file, err);
+		return -1;
+	}
+	if (vm->cfg.ram_size_set && ram_size != vm->cfg.ram_size) {
+		log_error("-loadvm %s: the snapshot has %llu MiB of RAM, -m asks for %llu MiB", file,
+			  (unsigned long long)(vm->cfg.ram_size >> 20),
+			  (unsigned long long)(ram_size >> 20));
+		return -1;
+	}
+	return 0;
+}
+
+/* Build the machine: from the kernel, or from the snapshot being loaded. */
+static int build(struct vm *vm, struct snap_in *in)
+{
+	char err[300];
+	if (make_board(vm) || make_vcpu(vm))
+		return -1;
+	if (!vm->cfg.loadvm)
+		return boot(vm);
+	if (vm_snap_restore(vm, in, err, sizeof(err))) {
+		log_error("-loadvm %s: %s", vm->cfg.loadvm, err);
+		return -1;
+	}
+	return 0;
 }
 
 int vm_run(const struct vm_config *cfg)
 {
-	struct vm vm = { .cfg = cfg };
+	struct vm vm = { .cfg = *cfg, .quit_status = -1 };
+	struct snap_in in = { 0 };
 	int status = VM_EXIT_ERROR;
 	if (cfg->trace && log_level < LOG_INFO)
 		log_level = LOG_INFO; /* trace lines are info-level messages */
@@ -320,13 +387,22 @@ int vm_run(const struct vm_config *cfg)
 		log_error("accelerator %s is not available here: %s", vm.accel->name, why);
 		return VM_EXIT_ERROR;
 	}
-	int r = guest_ram_alloc(&vm.ram, cfg->ram_size);
-	if (r) {
-		log_error("-m: cannot allocate %llu MiB of guest RAM: %s",
-			  (unsigned long long)(cfg->ram_size >> 20), strerror(-r));
+	if (cfg->loadvm && loadvm_config(&vm, &in)) {
+		snap_in_close(&in);
+		vm_destroy(&vm);
 		return VM_EXIT_ERROR;
 	}
-	if (!make_board(&vm) && !make_vcpu(&vm) && !boot(&vm)) {
+	int r = guest_ram_alloc(&vm.ram, vm.cfg.ram_size);
+	if (r) {
+		log_error("-m: cannot allocate %llu MiB of guest RAM: %s",
+			  (unsigned long long)(vm.cfg.ram_size >> 20), strerror(-r));
+		snap_in_close(&in);
+		vm_destroy(&vm);
+		return VM_EXIT_ERROR;
+	}
+	r = build(&vm, &in);
+	snap_in_close(&in);
+	if (!r && !vm_monitor_start(&vm)) {
 		double t0 = now_seconds();
 		status = run_loop(&vm);
 		if (cfg->stats)

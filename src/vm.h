@@ -28,6 +28,11 @@ struct vm_config {
 	unsigned trace;     /* TRACE_* bits from -trace */
 	u64 max_insns;      /* stop after this many guest instructions, 0 = no limit */
 	bool stats;         /* -stats: report instructions, time and MIPS at exit */
+	const char *loadvm; /* -loadvm FILE: resume this snapshot instead of booting */
+	bool ram_size_set;  /* -m was given (checked against the snapshot) */
+	const char *monitor; /* -monitor: human monitor (unix:PATH,..., stdio), or NULL */
+	const char *qmp;     /* -qmp: QMP JSON monitor (unix:PATH,...), or NULL */
+	bool start_paused;   /* -S: wait for "cont" before running */
 };
 
 #define TRACE_CET (1u << 0) /* log every #CP with its evidence */

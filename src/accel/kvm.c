@@ -338,6 +338,8 @@ static int kvm_get_supported_cpuid(struct vcpu_cpuid *out)
 	if (r == 0)
 		r = cpuid_from_kvm(out, c);
 	free(c);
+	if (r == 0)
+		kvm_cet_filter(out);
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "../cpu/x86.h"
 #include "kvm_run.h"
 #include "kvm_state.h"
 
@@ -115,4 +116,36 @@ int kvm_msr_index_list(u32 *out, int max)
 		out[i] = l->indices[i];
 	free(l);
 	return n;
+}
+
+static bool listed(const u32 *list, int n, u32 index)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == index)
+			return true;
+	return false;
+}
+
+/* A KVM that reports SHSTK or IBT in CPUID but cannot migrate their MSRs
+ * would lose guest state on save/restore: offer only what both agree on
+ * (spec/cet.md 3.6). The XSS bits are checked by cpumodel. */
+void kvm_cet_filter(struct vcpu_cpuid *sup)
+{
+	u32 list[1024];
+	int n = kvm_msr_index_list(list, 1024);
+	if (n < 0 || n > 1024)
+		n = 0;
+	bool cet = listed(list, n, MSR_IA32_U_CET) && listed(list, n, MSR_IA32_S_CET);
+	bool ssp = cet;
+	for (u32 m = MSR_IA32_PL0_SSP; m <= MSR_IA32_PL0_SSP + 3; m++)
+		ssp &= listed(list, n, m);
+	for (int i = 0; i < sup->n; i++) {
+		struct vcpu_cpuid_entry *e = &sup->e[i];
+		if (e->function != 7 || e->index != 0)
+			continue;
+		if (!ssp)
+			e->ecx &= ~(1u << 7); /* SHSTK */
+		if (!cet)
+			e->edx &= ~(1u << 20); /* IBT */
+	}
 }

@@ -10,5 +10,7 @@ int kvm_set_events(struct vcpu *v, const struct vcpu_events *e);
 int kvm_get_debugregs(struct vcpu *v, struct vcpu_debugregs *d);
 int kvm_set_debugregs(struct vcpu *v, const struct vcpu_debugregs *d);
 int kvm_msr_index_list(u32 *out, int max);
+/* Clear SHSTK/IBT from a supported CPUID when KVM does not list their MSRs. */
+void kvm_cet_filter(struct vcpu_cpuid *sup);
 
 #endif

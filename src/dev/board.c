@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 
 #include "../log.h"
 #include "debug_exit.h"
+#include "devsnap.h"
 #include "fwcfg.h"
 #include "ioapic.h"
 #include "kbc.h"
@@ -252,6 +254,14 @@ bool board_reset_requested(struct board *b)
 	return true;
 }
 
+void board_hold(struct board *b, bool on)
+{
+	if (on)
+		b->stop = true;
+	else if (!b->exit_requested && !b->reset_requested)
+		b->stop = false;
+}
+
 /* ---- serial I/O ---- */
 
 static void board_serial_tx(void *opaque, u8 byte)
@@ -412,6 +422,51 @@ void board_reset(struct board *b)
 	if (!b->exit_requested)
 		b->stop = false;
 	board_rearm(b);
+}
+
+/* ---- snapshots ---- */
+
+/* Every piece of device state, in file order. */
+static const struct {
+	const struct dev_layout *layout;
+	size_t at;
+} board_state[] = {
+	{ &devsnap_pic_chip, AT(pic.chip[0]) },	   { &devsnap_pic_chip, AT(pic.chip[1]) },
+	{ &devsnap_pit, AT(pit) },		   { &devsnap_pit_channel, AT(pit.ch[0]) },
+	{ &devsnap_pit_channel, AT(pit.ch[1]) },   { &devsnap_pit_channel, AT(pit.ch[2]) },
+	{ &devsnap_rtc, AT(rtc) },		   { &devsnap_uart, AT(com1) },
+	{ &devsnap_lapic, AT(lapic) },		   { &devsnap_ioapic, AT(ioapic) },
+	{ &devsnap_fwcfg, AT(fwcfg) },		   { &devsnap_port92, AT(port92) },
+	{ &devsnap_pcihost, AT(pcihost) },
+};
+
+void board_save(const struct board *b, struct snap_buf *out)
+{
+	snap_buf_u64(out, b->last_tsc);
+	snap_buf_u64(out, b->last_input_poll);
+	for (size_t i = 0; i < ARRAY_SIZE(board_state); i++) {
+		const struct dev_layout *l = board_state[i].layout;
+		snap_buf_u32(out, (u32)devsnap_size(l));
+		devsnap_save(l, (const u8 *)b + board_state[i].at, out);
+	}
+}
+
+int board_load(struct board *b, struct snap_cur *in, char *err, size_t errlen)
+{
+	b->last_tsc = snap_u64(in);
+	b->last_input_poll = snap_u64(in);
+	for (size_t i = 0; i < ARRAY_SIZE(board_state); i++) {
+		const struct dev_layout *l = board_state[i].layout;
+		u32 size = snap_u32(in);
+		if (size != devsnap_size(l) || !devsnap_load(l, (u8 *)b + board_state[i].at, in)) {
+			snprintf(err, errlen, "device %s: %s", l->name,
+				 size != devsnap_size(l) ? "state of the wrong size" : "invalid state");
+			return -1;
+		}
+	}
+	b->last_deadline = 0; /* report the restored deadline on the next rearm */
+	board_rearm(b);
+	return 0;
 }
 
 void board_destroy(struct board *b)

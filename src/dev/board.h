@@ -36,6 +36,8 @@
 #include "../bus.h"
 #include "../types.h"
 
+#include <stddef.h>
+
 /* Nominal guest TSC frequency; the LAPIC bus clock equals it. */
 #define BOARD_TSC_HZ 1000000000ull
 #define BOARD_NO_DEADLINE (~0ull)
@@ -81,9 +83,20 @@ bool board_exit_requested(const struct board *b, int *status);
  * Returns true once per request and clears it (and `stop`, unless an exit
  * was requested too). */
 bool board_reset_requested(struct board *b);
+/* Make run() return promptly with VCPU_EXIT_STOP (on), or stop doing so
+ * unless an exit or reset is pending (off). For the machine's own pauses. */
+void board_hold(struct board *b, bool on);
 /* Put every device back in its power-on state (the RTC keeps its time
  * and CMOS RAM). The vCPU is the caller's business. */
 void board_reset(struct board *b);
+
+/* Snapshots: the state of every device and of the board's clocks, as
+ * one section body. board_load() returns 0, or -1 with a reason in err;
+ * it is meant for a board that has not run yet. */
+struct snap_buf;
+struct snap_cur;
+void board_save(const struct board *b, struct snap_buf *out);
+int board_load(struct board *b, struct snap_cur *in, char *err, size_t errlen);
 
 /* The fd COM1 reads input from, or -1 (none, or it reached end of file). */
 int board_serial_in_fd(const struct board *b);
