@@ -7,7 +7,9 @@
  *
  * Contract for handlers:
  *  - On entry cpu->rip is the address of the instruction and cpu->next_rip
- *    the address after it. Branches write cpu->next_rip.
+ *    the address after it. Branches write cpu->next_rip. (The specialized
+ *    handlers of fast.c are the exception: inside a block RIP is implicit
+ *    for them, see insn_rip() and cpu_sync_rip().)
  *  - Architectural faults call cpu_fault() (or the cpu_gp/cpu_ud helpers),
  *    which does not return. RIP is rolled back automatically because it is
  *    only advanced after the handler returns. A handler must not commit
@@ -56,10 +58,17 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 #define IF_SEGOVR 0x40   /* explicit segment override */
 #define IF_MEM 0x80      /* ModRM selects memory (mod != 3) */
 
+/* insn.run: how the run loop treats an instruction (exec.c, fast.c). */
+#define RUN_WRAPPED 0x01 /* exec sets cpu->rip and next_rip, then calls fn */
+#define RUN_NEXT 0x02    /* leaves cpu->next_rip authoritative (branches) */
+
 /* A decoded instruction. Plain named fields, filled by decode.c. */
 struct insn {
-	insn_fn exec;
+	insn_fn exec; /* what the run loop calls: fn, a specialization, or a wrapper */
+	insn_fn fn;   /* the opcode table's handler */
 	s32 disp;
+	u16 next_off; /* offset of the next instruction from the block start */
+	u8 run;       /* RUN_* */
 	u8 len;
 	u8 opsize;   /* operand size in bytes: 1, 2, 4, 8 */
 	u8 addrsize; /* address size in bytes: 2, 4, 8 */
@@ -191,6 +200,9 @@ struct cpu {
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
 	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
+	const struct insn *block_end; /* the run loop stops before this */
+	const struct insn *cur_insn;  /* the instruction being run (in cur_block) */
+	u64 cur_block_rip;            /* RIP of the first instruction of cur_block */
 	union {
 		struct {
 			bool brk;        /* stop executing the current block after this insn */
@@ -252,8 +264,7 @@ struct cpu {
 	struct block_cache *bc;
 	u64 jc_epoch;
 	struct jc_entry jc[1u << JC_BITS];
-	const struct block *cur_block; /* the block being run (fault accounting) */
-	u64 cur_block_rip;
+	const struct block *cur_block; /* the block being run, else NULL */
 
 	/* Configuration. */
 	struct vcpu_cpuid cpuid;
@@ -264,6 +275,37 @@ struct cpu {
 	const struct accel_env *env;
 	u64 unimpl_logged[8]; /* opcode bitmap of #UD already logged */
 };
+
+/* Stop the current block after this instruction and have the run loop
+ * look at cpu->attention before the next one. */
+static inline void cpu_break(struct cpu *cpu)
+{
+	cpu->brk = true;
+	cpu->block_end = cpu->cur_insn; /* the loop is past it once it returns */
+}
+
+/* Inside a block the specialized handlers (fast.c) run without cpu->rip
+ * and cpu->next_rip being set: the address of an instruction is the block
+ * start plus its offset. */
+static inline u64 insn_next_rip(const struct cpu *cpu, const struct insn *in)
+{
+	return cpu->cur_block_rip + in->next_off;
+}
+static inline u64 insn_rip(const struct cpu *cpu, const struct insn *in)
+{
+	return insn_next_rip(cpu, in) - in->len;
+}
+/* Make cpu->rip and cpu->next_rip hold the current instruction's addresses
+ * if the run loop left them implicit: before a specialized handler falls
+ * back to a generic one, in slow paths, and when a fault unwinds. */
+static inline void cpu_sync_rip(struct cpu *cpu)
+{
+	const struct insn *in = cpu->cur_insn;
+	if (cpu->cur_block && !(in->run & RUN_WRAPPED)) {
+		cpu->next_rip = insn_next_rip(cpu, in);
+		cpu->rip = cpu->next_rip - in->len;
+	}
+}
 
 /* ---- lifecycle (cpu.c) ---- */
 int cpu_create(struct cpu **out, const struct accel_env *env);

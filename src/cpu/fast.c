@@ -90,16 +90,29 @@ static inline bool zf(const struct cpu *cpu)
 	return (cpu->cc_dst & size_mask(cpu->cc_size)) == 0;
 }
 
+/* A taken or fall-through near branch: the branch handlers here always
+ * write cpu->next_rip (RUN_NEXT). */
+static inline void jump64(struct cpu *cpu, const struct insn *in, bool taken)
+{
+	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
+	if (!taken) {
+		cpu->next_rip = next;
+	} else if (likely(cpu_canonical(target) == target)) {
+		cpu->next_rip = target;
+	} else {
+		cpu_sync_rip(cpu);
+		cpu_jump_slow(cpu, target, 8);
+	}
+}
+
 static void op_jz64(struct cpu *cpu, const struct insn *in)
 {
-	if (zf(cpu))
-		cpu_jump(cpu, cpu->next_rip + in->imm, 8);
+	jump64(cpu, in, zf(cpu));
 }
 
 static void op_jnz64(struct cpu *cpu, const struct insn *in)
 {
-	if (!zf(cpu))
-		cpu_jump(cpu, cpu->next_rip + in->imm, 8);
+	jump64(cpu, in, !zf(cpu));
 }
 
 /* CALL rel32 / RET in 64-bit mode, shadow stacks included (spec 5.5).
@@ -108,8 +121,9 @@ static void op_jnz64(struct cpu *cpu, const struct insn *in)
  * succeeds), then RSP. */
 static void op_call_rel64(struct cpu *cpu, const struct insn *in)
 {
-	u64 ret = cpu->next_rip, target = ret + in->imm, sp = cpu->r[R_SP] - 8;
+	u64 ret = insn_next_rip(cpu, in), target = ret + in->imm, sp = cpu->r[R_SP] - 8;
 	if (unlikely(cpu_canonical(sp) != sp)) {
+		cpu_sync_rip(cpu);
 		op_call_rel(cpu, in);
 		return;
 	}
@@ -125,8 +139,9 @@ static void op_call_rel64(struct cpu *cpu, const struct insn *in)
 /* CALL r64 (FF /2, register form): as op_call_rel64, then IBT (spec 7.2). */
 static void op_call_r64(struct cpu *cpu, const struct insn *in)
 {
-	u64 ret = cpu->next_rip, target = cpu->r[in->rm], sp = cpu->r[R_SP] - 8;
+	u64 ret = insn_next_rip(cpu, in), target = cpu->r[in->rm], sp = cpu->r[R_SP] - 8;
 	if (unlikely(cpu_canonical(sp) != sp)) {
+		cpu_sync_rip(cpu);
 		op_call_rm(cpu, in);
 		return;
 	}
@@ -144,6 +159,7 @@ static void op_ret64(struct cpu *cpu, const struct insn *in)
 {
 	u64 sp = cpu->r[R_SP], ssp = cpu->cet.ssp;
 	if (unlikely(cpu_canonical(sp) != sp)) {
+		cpu_sync_rip(cpu);
 		op_ret(cpu, in);
 		return;
 	}
@@ -194,10 +210,10 @@ static insn_fn mov_variant(const struct insn *in)
 				       : (q ? op_mov_load64_b : op_mov_load32_b);
 }
 
-insn_fn fast_variant(const struct insn *in, unsigned code_size)
+/* The specialization for a 64-bit-mode instruction, or NULL. Branches
+ * come back with *run = RUN_NEXT. */
+static insn_fn variant64(const struct insn *in, u8 *run)
 {
-	if (code_size != 8)
-		return NULL;
 	if (in->exec == op_mov_rm_r || in->exec == op_mov_r_rm)
 		return mov_variant(in);
 	if (in->exec == op_lea && in->opsize == 8 && base_form(in))
@@ -206,19 +222,31 @@ insn_fn fast_variant(const struct insn *in, unsigned code_size)
 		return op_push64_r;
 	if (in->exec == op_pop_r && in->opsize == 8)
 		return op_pop64_r;
+	if (in->exec == op_inc_rm && in->opsize == 8 && !(in->flags & IF_MEM))
+		return op_inc64_r;
+	if (in->exec == op_dec_rm && in->opsize == 8 && !(in->flags & IF_MEM))
+		return op_dec64_r;
+	*run = RUN_NEXT;
 	if (in->exec == op_call_rel)
 		return op_call_rel64;
 	if (in->exec == op_call_rm && !(in->flags & IF_MEM))
 		return op_call_r64;
 	if (in->exec == op_ret && in->op == 0xc3)
 		return op_ret64;
-	if (in->exec == op_inc_rm && in->opsize == 8 && !(in->flags & IF_MEM))
-		return op_inc64_r;
-	if (in->exec == op_dec_rm && in->opsize == 8 && !(in->flags & IF_MEM))
-		return op_dec64_r;
 	if (in->exec == op_jcc && (in->op & 0xf) == 4)
 		return op_jz64;
 	if (in->exec == op_jcc && (in->op & 0xf) == 5)
 		return op_jnz64;
 	return NULL;
+}
+
+bool fast_variant(struct insn *in, unsigned code_size)
+{
+	u8 run = 0;
+	insn_fn fn = code_size == 8 ? variant64(in, &run) : NULL;
+	if (!fn)
+		return false;
+	in->exec = fn;
+	in->run = run;
+	return true;
 }

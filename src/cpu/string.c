@@ -226,7 +226,7 @@ static void string_rep(struct cpu *cpu, const struct insn *in, unsigned kind)
 	while (count) {
 		if (budget == 0 || device_wants_stop(cpu)) {
 			cpu->next_rip = cpu->rip; /* resume here */
-			cpu->brk = true;
+			cpu_break(cpu);
 			return;
 		}
 		u64 done = fast ? fast_span(cpu, in, kind, count) : 0;
