@@ -87,6 +87,7 @@ struct insn {
 	u8 vex_l;    /* reserved for VEX-encoded (BMI) forms: L bit */
 	u8 vex_v;    /* VEX.vvvv register (inverted back), REG_NONE if none */
 	u16 def;     /* index of the opcode-table entry (decode_name) */
+	u8 nth;      /* position in its block, from 1: instructions done with it */
 	u64 imm;     /* immediate (sign-extended where the SDM says so) */
 };
 

@@ -28,6 +28,12 @@ struct block {
 	u32 gen, gen2;
 	u8 code_size;
 	u8 n;
+	/* The block that ran next last time, at link_rip, while the jump
+	 * cache's epoch was link_epoch: valid exactly when a jump-cache
+	 * entry would be, and cheaper to check. */
+	struct block *link;
+	u64 link_rip, link_epoch;
+	const struct insn *end; /* &insn[n] */
 	struct insn insn[];
 };
 
@@ -213,6 +219,8 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 	b->gen = cpu->page_gen[pa >> 12];
 	b->code_size = (u8)cs;
 	b->n = 0;
+	b->link = NULL;
+	b->link_rip = b->link_epoch = ~0ull; /* the epoch never gets there */
 	while (b->n < BLOCK_MAX) {
 		struct insn *in = &b->insn[b->n];
 		unsigned avail = 0x1000 - off;
@@ -223,6 +231,7 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 			r = decode_straddling(cpu, la, pa, cs, in, b);
 		}
 		b->n++;
+		in->nth = b->n;
 		if (r < 0) {
 			in->fn = r == DEC_TOOLONG ? op_toolong : r == DEC_INVALID ? op_invalid : op_unknown;
 			prepare_insn(in, 0, off - start + in->len);
@@ -233,6 +242,7 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
 			break;
 	}
+	b->end = &b->insn[b->n];
 	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
@@ -274,6 +284,23 @@ static struct block *find_block(struct cpu *cpu)
 	return b;
 }
 
+/* The block at RIP after prev ran (NULL if it did not): prev's link if it
+ * still holds, else find_block(), which then becomes prev's link. */
+static struct block *next_block(struct cpu *cpu, struct block *prev)
+{
+	if (prev && prev->link_epoch == cpu->jc_epoch && prev->link_rip == cpu->rip)
+		return prev->link;
+	u64 epoch = cpu->jc_epoch;
+	struct block *b = find_block(cpu);
+	/* A moved epoch may mean a flushed cache, where prev is gone. */
+	if (prev && b && cpu->jc_epoch == epoch) {
+		prev->link = b;
+		prev->link_rip = cpu->rip;
+		prev->link_epoch = epoch;
+	}
+	return b;
+}
+
 /* Run up to max instructions of b from its start (cpu->rip). RIP stays
  * implicit while the block runs (cpu.h, insn_rip()); it is written once at
  * the end, from the last instruction that ran. The instruction count moves
@@ -282,8 +309,7 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *cpu, con
 							   unsigned max)
 {
 	const struct insn *in = b->insn;
-	cpu->brk = false;
-	cpu->block_end = in + (b->n < max ? b->n : max);
+	cpu->block_end = likely(max >= b->n) ? b->end : in + max;
 	cpu->cur_block = b;
 	cpu->cur_block_rip = cpu->rip;
 	do {
@@ -292,8 +318,8 @@ static inline __attribute__((always_inline)) void run_block(struct cpu *cpu, con
 		in++;
 	} while (in < cpu->block_end);
 	cpu->cur_block = NULL;
-	cpu->icount += (u64)(in - b->insn);
 	in--;
+	cpu->icount += in->nth;
 	cpu->rip = (in->run & RUN_NEXT) ? cpu->next_rip : insn_next_rip(cpu, in);
 }
 
@@ -378,11 +404,34 @@ static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
  * of the faulting instruction if it was implicit. */
 static void count_faulted_block(struct cpu *cpu)
 {
-	const struct block *b = cpu->cur_block;
-	unsigned done = b ? (unsigned)(cpu->cur_insn - b->insn) : 0;
 	cpu_sync_rip(cpu);
-	cpu->icount += done + 1;
+	cpu->icount += cpu->cur_block ? cpu->cur_insn->nth : 1;
 	cpu->cur_block = NULL;
+}
+
+/* Blocks one after another until an exit; a fault unwinds out of here. */
+static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
+{
+	struct block *b = NULL;
+	for (;;) {
+		unsigned max = BLOCK_MAX;
+		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
+			if (!attend(cpu, exit, &max))
+				break;
+			b = NULL; /* an event may have moved RIP: do not link to it */
+		}
+		b = next_block(cpu, b);
+		if (unlikely(!b)) {
+			internal_error(cpu, exit);
+			break;
+		}
+		if (unlikely(cet_tracker_armed(cpu)))
+			cet_block_start(cpu, &b->insn[0]);
+		if (unlikely(max == 0))
+			single_step(cpu, b);
+		else
+			run_block(cpu, b, max);
+	}
 }
 
 void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
@@ -397,24 +446,7 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 		cpu_handle_fault(cpu);
 		cpu_break(cpu);
 	}
-	for (;;) {
-		unsigned max = BLOCK_MAX;
-		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
-			if (!attend(cpu, exit, &max))
-				break;
-		}
-		struct block *b = find_block(cpu);
-		if (unlikely(!b)) {
-			internal_error(cpu, exit);
-			break;
-		}
-		if (unlikely(cet_tracker_armed(cpu)))
-			cet_block_start(cpu, &b->insn[0]);
-		if (unlikely(max == 0))
-			single_step(cpu, b);
-		else
-			run_block(cpu, b, max);
-	}
+	run_loop(cpu, exit);
 	cpu->fault_jmp = NULL;
 }
 
