@@ -130,7 +130,8 @@ struct tlb_entry {
 	u64 rtag;  /* page linear address if readable via the fast path, else ~0 */
 	u64 wtag;  /* page linear address if writable via the fast path, else ~0 */
 	u64 sstag; /* page linear address if a shadow-stack page for this class */
-	u8 *host;  /* host pointer to the page (all tags name the same page) */
+	uintptr_t addend; /* host address = linear address + addend (all tags
+			   * name the same page) */
 };
 
 /* Code-fetch TLB entry: linear page -> guest-physical page. */
@@ -422,20 +423,46 @@ static inline void store_le(u8 *p, unsigned size, u64 v)
 	}
 }
 
+/* The software-TLB entry for la in the current access class. */
+static inline const struct tlb_entry *cpu_tlb_entry(const struct cpu *cpu, u64 la)
+{
+	return &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+}
+
+/* True if tag (one of an entry's tags) names la's page and the bytes
+ * la..la+size-1 do not leave it. An aligned access needs one compare: its
+ * low bits must be zero like the tag's. */
+static inline bool tlb_hit(u64 tag, u64 la, unsigned size)
+{
+	return likely((la & (~0xfffull | (size - 1))) == tag) ||
+	       ((la & ~0xfffull) == tag && (la & 0xfff) <= 0x1000 - size);
+}
+
+static inline u8 *tlb_ptr(const struct tlb_entry *e, u64 la)
+{
+	return (u8 *)(la + e->addend);
+}
+
+/* Host address of la..la+size-1 through tag, or NULL. */
+static inline u8 *tlb_host(const struct tlb_entry *e, u64 tag, u64 la, unsigned size)
+{
+	return tlb_hit(tag, la, size) ? tlb_ptr(e, la) : NULL;
+}
+
 /* Linear-address data accesses at the current privilege. */
 static inline u64 cpu_read_lin(struct cpu *cpu, u64 la, unsigned size)
 {
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->rtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size))
-		return load_le(e->host + (la & 0xfff), size);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(tlb_hit(e->rtag, la, size)))
+		return load_le(tlb_ptr(e, la), size);
 	return cpu_read_slow(cpu, la, size, ACC_READ);
 }
 
 static inline void cpu_write_lin(struct cpu *cpu, u64 la, unsigned size, u64 v)
 {
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->wtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size)) {
-		store_le(e->host + (la & 0xfff), size, v);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(tlb_hit(e->wtag, la, size))) {
+		store_le(tlb_ptr(e, la), size, v);
 		return;
 	}
 	cpu_write_slow(cpu, la, size, v, ACC_WRITE);

@@ -281,7 +281,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	e->wtag = writable ? page : ~0ull;
 	if (e->sstag != page)
 		e->sstag = ~0ull;
-	e->host = cpu->ram + ppage;
+	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
@@ -301,7 +301,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 	if (e->wtag != page)
 		e->wtag = ~0ull;
 	e->sstag = page;
-	e->host = cpu->ram + ppage;
+	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
