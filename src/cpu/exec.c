@@ -239,6 +239,8 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 		}
 		off += in->len;
 		prepare_insn(in, cs, off - start);
+		if (b->n > 1)
+			fast_after(in - 1, in, cs);
 		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
 			break;
 	}

@@ -48,6 +48,13 @@ static bool is_rip_free(const struct insn *in)
 	return false;
 }
 
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size)
+{
+	insn_fn fn = code_size == 8 ? fast_jcc_after(prev, in) : NULL;
+	if (fn)
+		in->exec = fn; /* in->run is already RUN_NEXT */
+}
+
 bool fast_variant(struct insn *in, unsigned code_size)
 {
 	if (code_size != 8)

@@ -9,4 +9,8 @@
  * there is none. Specialized handlers run with RIP implicit (cpu.h). */
 bool fast_variant(struct insn *in, unsigned code_size);
 
+/* Specialize in further for prev, the instruction before it in the same
+ * block (a Jcc after the instruction that set its flags). */
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size);
+
 #endif

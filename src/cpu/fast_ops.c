@@ -13,12 +13,9 @@
 #include "cet.h"
 #include "ops.h"
 
-/* The generic handler with cpu->rip and next_rip set, as a tail call. */
 static inline void slow(struct cpu *cpu, const struct insn *in)
 {
-	cpu->next_rip = insn_next_rip(cpu, in);
-	cpu->rip = cpu->next_rip - in->len;
-	in->fn(cpu, in);
+	fast_slow(cpu, in);
 }
 
 /* ---- memory operands: four address forms ---- */
@@ -301,6 +298,53 @@ static void op_dec64_r(struct cpu *cpu, const struct insn *in)
 	cpu_set_cc(cpu, CC_DEC, 8, r, cf, r + 1);
 }
 
+/* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
+ * count other than 0 (which changes no flags: the generic handler). */
+enum { SH_L, SH_R, SH_AR };
+
+static inline void shift_reg(struct cpu *cpu, const struct insn *in, unsigned kind,
+			     unsigned size)
+{
+	unsigned c = in->op == 0xd3 ? (unsigned)cpu->r[R_CX] : in->op == 0xd1 ? 1 : (unsigned)in->imm;
+	c &= size == 8 ? 63 : 31;
+	if (unlikely(c == 0)) {
+		slow(cpu, in);
+		return;
+	}
+	u64 a = size == 8 ? cpu->r[in->rm] : (u32)cpu->r[in->rm], r;
+	static const u8 cc[3] = { CC_SHL, CC_SHR, CC_SAR };
+	switch (kind) {
+	case SH_L: r = a << c; break;
+	case SH_R: r = a >> c; break;
+	default: r = size == 8 ? (u64)((s64)a >> c) : (u64)((s32)a >> c); break;
+	}
+	if (size == 4)
+		r = (u32)r;
+	cpu->r[in->rm] = r;
+	cpu_set_cc(cpu, (enum cc_op)cc[kind], size, r, c, a);
+}
+
+static void op_shl64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 8); }
+static void op_shr64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 8); }
+static void op_sar64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 8); }
+static void op_shl32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 4); }
+static void op_shr32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 4); }
+static void op_sar32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 4); }
+
+static insn_fn shift_variant(const struct insn *in)
+{
+	bool q = in->opsize == 8;
+	if ((in->opsize != 8 && in->opsize != 4) || (in->op != 0xc1 && in->op != 0xd1 && in->op != 0xd3))
+		return NULL;
+	if (in->fn == op_shl)
+		return q ? op_shl64_r : op_shl32_r;
+	if (in->fn == op_shr)
+		return q ? op_shr64_r : op_shr32_r;
+	if (in->fn == op_sar)
+		return q ? op_sar64_r : op_sar32_r;
+	return NULL;
+}
+
 /* ---- branches: always write cpu->next_rip (RUN_NEXT) ---- */
 
 /* Jcc condition cc straight from the lazy flags of CMP/SUB and of the
@@ -476,7 +520,7 @@ insn_fn fast_ops_variant(const struct insn *in, u8 *run)
 	}
 	if (in->flags & IF_MEM)
 		return NULL;
-	if ((fn = reg_variant(in)))
+	if ((fn = reg_variant(in)) || (fn = shift_variant(in)))
 		return fn;
 	if (in->fn == op_mov_r_imm && (in->opsize == 8 || in->opsize == 4))
 		return in->opsize == 8 ? op_mov_ri64_reg : op_mov_ri32_reg;
