@@ -54,10 +54,10 @@ static inline u64 alu_rmw_read_at(struct cpu *cpu, int seg, u64 ea, unsigned siz
 				  struct rmw *m)
 {
 	u64 la = cpu_seg_lin(cpu, seg, ea, size, true);
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
 	m->la = la;
-	if (likely(e->wtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size)) {
-		m->host = e->host + (la & 0xfff);
+	if (likely(tlb_hit(e->wtag, la, size))) {
+		m->host = tlb_ptr(e, la);
 		return load_le(m->host, size);
 	}
 	m->host = NULL;

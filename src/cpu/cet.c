@@ -105,6 +105,7 @@ void cet_pop_ret_slow(struct cpu *cpu, u64 ret)
 {
 	unsigned n = ss_width(cpu);
 	u64 ssp = cpu->cet.ssp;
+	cpu_sync_rip(cpu); /* for the trace line */
 	const u8 *p = cet_ss_fast(cpu, ssp, n);
 	u64 shadow = p ? load_le(p, n) : cpu_read_slow(cpu, ssp, n, ACC_SHSTK);
 	if (shadow != (ret & size_mask(n))) {

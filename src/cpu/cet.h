@@ -57,18 +57,17 @@ void cet_pop_ret_slow(struct cpu *cpu, u64 ret);
 
 static inline u8 *cet_ss_fast(struct cpu *cpu, u64 la, unsigned n)
 {
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->sstag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - n))
-		return e->host + (la & 0xfff);
-	return NULL;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	return tlb_host(e, e->sstag, la, n);
 }
 
 static inline void cet_push_ret(struct cpu *cpu, u64 ret)
 {
-	u8 *p;
-	if (likely(cpu->m64) && (p = cet_ss_fast(cpu, cpu->cet.ssp - 8, 8))) {
-		store_le(p, 8, ret);
-		cpu->cet.ssp -= 8;
+	u64 la = cpu->cet.ssp - 8;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(cpu->m64 && tlb_hit(e->sstag, la, 8))) {
+		store_le(tlb_ptr(e, la), 8, ret);
+		cpu->cet.ssp = la;
 		return;
 	}
 	cet_push_ret_slow(cpu, ret);
@@ -76,9 +75,10 @@ static inline void cet_push_ret(struct cpu *cpu, u64 ret)
 
 static inline void cet_pop_ret(struct cpu *cpu, u64 ret)
 {
-	const u8 *p;
-	if (likely(cpu->m64) && (p = cet_ss_fast(cpu, cpu->cet.ssp, 8)) && load_le(p, 8) == ret) {
-		cpu->cet.ssp += 8;
+	u64 la = cpu->cet.ssp;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(cpu->m64 && tlb_hit(e->sstag, la, 8) && load_le(tlb_ptr(e, la), 8) == ret)) {
+		cpu->cet.ssp = la + 8;
 		return;
 	}
 	cet_pop_ret_slow(cpu, ret); /* also raises the #CP(1) with its evidence */

@@ -7,7 +7,9 @@
  *
  * Contract for handlers:
  *  - On entry cpu->rip is the address of the instruction and cpu->next_rip
- *    the address after it. Branches write cpu->next_rip.
+ *    the address after it. Branches write cpu->next_rip. (The specialized
+ *    handlers of fast.c are the exception: inside a block RIP is implicit
+ *    for them, see insn_rip() and cpu_sync_rip().)
  *  - Architectural faults call cpu_fault() (or the cpu_gp/cpu_ud helpers),
  *    which does not return. RIP is rolled back automatically because it is
  *    only advanced after the handler returns. A handler must not commit
@@ -56,10 +58,17 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 #define IF_SEGOVR 0x40   /* explicit segment override */
 #define IF_MEM 0x80      /* ModRM selects memory (mod != 3) */
 
+/* insn.run: how the run loop treats an instruction (exec.c, fast.c). */
+#define RUN_WRAPPED 0x01 /* exec sets cpu->rip and next_rip, then calls fn */
+#define RUN_NEXT 0x02    /* leaves cpu->next_rip authoritative (branches) */
+
 /* A decoded instruction. Plain named fields, filled by decode.c. */
 struct insn {
-	insn_fn exec;
+	insn_fn exec; /* what the run loop calls: fn, a specialization, or a wrapper */
+	insn_fn fn;   /* the opcode table's handler */
 	s32 disp;
+	u16 next_off; /* offset of the next instruction from the block start */
+	u8 run;       /* RUN_* */
 	u8 len;
 	u8 opsize;   /* operand size in bytes: 1, 2, 4, 8 */
 	u8 addrsize; /* address size in bytes: 2, 4, 8 */
@@ -78,6 +87,7 @@ struct insn {
 	u8 vex_l;    /* reserved for VEX-encoded (BMI) forms: L bit */
 	u8 vex_v;    /* VEX.vvvv register (inverted back), REG_NONE if none */
 	u16 def;     /* index of the opcode-table entry (decode_name) */
+	u8 nth;      /* position in its block, from 1: instructions done with it */
 	u64 imm;     /* immediate (sign-extended where the SDM says so) */
 };
 
@@ -120,7 +130,8 @@ struct tlb_entry {
 	u64 rtag;  /* page linear address if readable via the fast path, else ~0 */
 	u64 wtag;  /* page linear address if writable via the fast path, else ~0 */
 	u64 sstag; /* page linear address if a shadow-stack page for this class */
-	u8 *host;  /* host pointer to the page (all tags name the same page) */
+	uintptr_t addend; /* host address = linear address + addend (all tags
+			   * name the same page) */
 };
 
 /* Code-fetch TLB entry: linear page -> guest-physical page. */
@@ -191,6 +202,9 @@ struct cpu {
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
 	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
+	const struct insn *block_end; /* the run loop stops before this */
+	const struct insn *cur_insn;  /* the instruction being run (in cur_block) */
+	u64 cur_block_rip;            /* RIP of the first instruction of cur_block */
 	union {
 		struct {
 			bool brk;        /* stop executing the current block after this insn */
@@ -252,8 +266,7 @@ struct cpu {
 	struct block_cache *bc;
 	u64 jc_epoch;
 	struct jc_entry jc[1u << JC_BITS];
-	const struct block *cur_block; /* the block being run (fault accounting) */
-	u64 cur_block_rip;
+	const struct block *cur_block; /* the block being run, else NULL */
 
 	/* Configuration. */
 	struct vcpu_cpuid cpuid;
@@ -264,6 +277,37 @@ struct cpu {
 	const struct accel_env *env;
 	u64 unimpl_logged[8]; /* opcode bitmap of #UD already logged */
 };
+
+/* Stop the current block after this instruction and have the run loop
+ * look at cpu->attention before the next one. */
+static inline void cpu_break(struct cpu *cpu)
+{
+	cpu->brk = true;
+	cpu->block_end = cpu->cur_insn; /* the loop is past it once it returns */
+}
+
+/* Inside a block the specialized handlers (fast.c) run without cpu->rip
+ * and cpu->next_rip being set: the address of an instruction is the block
+ * start plus its offset. */
+static inline u64 insn_next_rip(const struct cpu *cpu, const struct insn *in)
+{
+	return cpu->cur_block_rip + in->next_off;
+}
+static inline u64 insn_rip(const struct cpu *cpu, const struct insn *in)
+{
+	return insn_next_rip(cpu, in) - in->len;
+}
+/* Make cpu->rip and cpu->next_rip hold the current instruction's addresses
+ * if the run loop left them implicit: before a specialized handler falls
+ * back to a generic one, in slow paths, and when a fault unwinds. */
+static inline void cpu_sync_rip(struct cpu *cpu)
+{
+	const struct insn *in = cpu->cur_insn;
+	if (cpu->cur_block && !(in->run & RUN_WRAPPED)) {
+		cpu->next_rip = insn_next_rip(cpu, in);
+		cpu->rip = cpu->next_rip - in->len;
+	}
+}
 
 /* ---- lifecycle (cpu.c) ---- */
 int cpu_create(struct cpu **out, const struct accel_env *env);
@@ -379,20 +423,46 @@ static inline void store_le(u8 *p, unsigned size, u64 v)
 	}
 }
 
+/* The software-TLB entry for la in the current access class. */
+static inline const struct tlb_entry *cpu_tlb_entry(const struct cpu *cpu, u64 la)
+{
+	return &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+}
+
+/* True if tag (one of an entry's tags) names la's page and the bytes
+ * la..la+size-1 do not leave it. An aligned access needs one compare: its
+ * low bits must be zero like the tag's. */
+static inline bool tlb_hit(u64 tag, u64 la, unsigned size)
+{
+	return likely((la & (~0xfffull | (size - 1))) == tag) ||
+	       ((la & ~0xfffull) == tag && (la & 0xfff) <= 0x1000 - size);
+}
+
+static inline u8 *tlb_ptr(const struct tlb_entry *e, u64 la)
+{
+	return (u8 *)(la + e->addend);
+}
+
+/* Host address of la..la+size-1 through tag, or NULL. */
+static inline u8 *tlb_host(const struct tlb_entry *e, u64 tag, u64 la, unsigned size)
+{
+	return tlb_hit(tag, la, size) ? tlb_ptr(e, la) : NULL;
+}
+
 /* Linear-address data accesses at the current privilege. */
 static inline u64 cpu_read_lin(struct cpu *cpu, u64 la, unsigned size)
 {
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->rtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size))
-		return load_le(e->host + (la & 0xfff), size);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(tlb_hit(e->rtag, la, size)))
+		return load_le(tlb_ptr(e, la), size);
 	return cpu_read_slow(cpu, la, size, ACC_READ);
 }
 
 static inline void cpu_write_lin(struct cpu *cpu, u64 la, unsigned size, u64 v)
 {
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->wtag == (la & ~0xfffull) && (la & 0xfff) <= 0x1000 - size)) {
-		store_le(e->host + (la & 0xfff), size, v);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (likely(tlb_hit(e->wtag, la, size))) {
+		store_le(tlb_ptr(e, la), size, v);
 		return;
 	}
 	cpu_write_slow(cpu, la, size, v, ACC_WRITE);

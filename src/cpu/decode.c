@@ -497,7 +497,7 @@ int decode_insn(const struct decode_table *t, const u8 *bytes, unsigned avail,
 	}
 	const struct opdef *d = &defs[idx];
 	in->def = (u16)idx;
-	in->exec = d->fn;
+	in->exec = in->fn = d->fn;
 	in->opsize = (u8)operand_size(&s, d);
 	in->flags |= (s.rep == 0xf3 ? IF_REP : 0) | (s.rep == 0xf2 ? IF_REPNE : 0) |
 		     (s.lock ? IF_LOCK : 0) | (s.rex ? IF_REX : 0) |

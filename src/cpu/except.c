@@ -319,7 +319,7 @@ static void deliver_real(struct cpu *cpu, int vector, const struct frame *fr)
 	cpu_set_rflags(cpu, fr->rflags & ~(X86_EFLAGS_IF | X86_EFLAGS_TF | X86_EFLAGS_AC));
 	cpu_set_seg_real(cpu, SEG_CS, (u16)(ent >> 16));
 	cpu->rip = cpu->next_rip = ent & 0xffff;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 void cpu_deliver(struct cpu *cpu, int vector, bool has_error, u32 error, enum ev_kind kind,
@@ -351,7 +351,7 @@ void cpu_deliver(struct cpu *cpu, int vector, bool has_error, u32 error, enum ev
 	else
 		deliver_prot(cpu, vector, has_error, error, ext, &fr, &g);
 	cet_far_branch(cpu); /* the handler must begin with ENDBR (spec 7.2) */
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* ---- fault handling with the double-fault rules (SDM Vol. 3 Table 6-5) ---- */

@@ -28,6 +28,12 @@ struct block {
 	u32 gen, gen2;
 	u8 code_size;
 	u8 n;
+	/* The block that ran next last time, at link_rip, while the jump
+	 * cache's epoch was link_epoch: valid exactly when a jump-cache
+	 * entry would be, and cheaper to check. */
+	struct block *link;
+	u64 link_rip, link_epoch;
+	const struct insn *end; /* &insn[n] */
 	struct insn insn[];
 };
 
@@ -102,7 +108,7 @@ void cpu_code_written(struct cpu *cpu, u64 pfn)
 	cpu->page_gen[pfn]++;
 	cpu->jc_epoch++; /* jump-cache hits skip the generation check */
 	cpu->code_pages[pfn] = 0;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 static unsigned bc_hash(u64 pa, unsigned code_size)
@@ -183,16 +189,38 @@ static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struc
 	return decode_insn(cpu->bc->dt, tmp, 15, cs, in);
 }
 
+/* The run loop's entry for a handler that expects cpu->rip and
+ * cpu->next_rip (every handler but the specializations of fast.c). */
+static void op_wrapped(struct cpu *cpu, const struct insn *in)
+{
+	cpu->next_rip = insn_next_rip(cpu, in);
+	cpu->rip = cpu->next_rip - in->len;
+	in->fn(cpu, in);
+}
+
+/* Pick what the run loop calls for a freshly decoded instruction. */
+static void prepare_insn(struct insn *in, unsigned cs, unsigned next_off)
+{
+	in->next_off = (u16)next_off;
+	in->run = 0;
+	if (fast_variant(in, cs))
+		return;
+	in->exec = op_wrapped;
+	in->run = RUN_WRAPPED | RUN_NEXT;
+}
+
 static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 {
 	struct block *b = alloc_block(cpu);
-	unsigned off = (unsigned)(pa & 0xfff);
+	unsigned off = (unsigned)(pa & 0xfff), start = off;
 	mark_code_page(cpu, pa >> 12);
 	b->phys = pa;
 	b->phys2 = ~0ull;
 	b->gen = cpu->page_gen[pa >> 12];
 	b->code_size = (u8)cs;
 	b->n = 0;
+	b->link = NULL;
+	b->link_rip = b->link_epoch = ~0ull; /* the epoch never gets there */
 	while (b->n < BLOCK_MAX) {
 		struct insn *in = &b->insn[b->n];
 		unsigned avail = 0x1000 - off;
@@ -203,17 +231,20 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 			r = decode_straddling(cpu, la, pa, cs, in, b);
 		}
 		b->n++;
+		in->nth = b->n;
 		if (r < 0) {
-			in->exec = r == DEC_TOOLONG ? op_toolong : r == DEC_INVALID ? op_invalid : op_unknown;
+			in->fn = r == DEC_TOOLONG ? op_toolong : r == DEC_INVALID ? op_invalid : op_unknown;
+			prepare_insn(in, 0, off - start + in->len);
 			break;
 		}
 		off += in->len;
-		insn_fn fast = fast_variant(in, cs);
-		if (fast)
-			in->exec = fast;
+		prepare_insn(in, cs, off - start);
+		if (b->n > 1)
+			fast_after(in - 1, in, cs);
 		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
 			break;
 	}
+	b->end = &b->insn[b->n];
 	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
@@ -255,21 +286,43 @@ static struct block *find_block(struct cpu *cpu)
 	return b;
 }
 
+/* The block at RIP after prev ran (NULL if it did not): prev's link if it
+ * still holds, else find_block(), which then becomes prev's link. */
+static struct block *next_block(struct cpu *cpu, struct block *prev)
+{
+	if (prev && prev->link_epoch == cpu->jc_epoch && prev->link_rip == cpu->rip)
+		return prev->link;
+	u64 epoch = cpu->jc_epoch;
+	struct block *b = find_block(cpu);
+	/* A moved epoch may mean a flushed cache, where prev is gone. */
+	if (prev && b && cpu->jc_epoch == epoch) {
+		prev->link = b;
+		prev->link_rip = cpu->rip;
+		prev->link_epoch = epoch;
+	}
+	return b;
+}
+
+/* Run up to max instructions of b from its start (cpu->rip). RIP stays
+ * implicit while the block runs (cpu.h, insn_rip()); it is written once at
+ * the end, from the last instruction that ran. The instruction count moves
+ * once per block too; a fault accounts for itself (count_faulted_block). */
 static inline __attribute__((always_inline)) void run_block(struct cpu *cpu, const struct block *b,
 							   unsigned max)
 {
 	const struct insn *in = b->insn;
-	const struct insn *end = in + (b->n < max ? b->n : max);
-	cpu->brk = false;
-	while (in < end) {
-		cpu->next_rip = cpu->rip + in->len;
+	cpu->block_end = likely(max >= b->n) ? b->end : in + max;
+	cpu->cur_block = b;
+	cpu->cur_block_rip = cpu->rip;
+	do {
+		cpu->cur_insn = in;
 		in->exec(cpu, in);
-		cpu->rip = cpu->next_rip;
 		in++;
-		if (unlikely(cpu->brk))
-			break;
-	}
-	cpu->icount += (u64)(in - b->insn);
+	} while (in < cpu->block_end);
+	cpu->cur_block = NULL;
+	in--;
+	cpu->icount += in->nth;
+	cpu->rip = (in->run & RUN_NEXT) ? cpu->next_rip : insn_next_rip(cpu, in);
 }
 
 /* TF was set when the instruction began: run it alone, then raise the
@@ -349,16 +402,38 @@ static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
 
 /* A fault unwound out of a block: count the instructions that completed
  * before it, and the faulting one, so that virtual time (and deadlines)
- * advance even in a guest that does nothing but fault. */
+ * advance even in a guest that does nothing but fault; and make RIP that
+ * of the faulting instruction if it was implicit. */
 static void count_faulted_block(struct cpu *cpu)
 {
-	const struct block *b = cpu->cur_block;
-	u64 rip = cpu->cur_block_rip;
-	unsigned done = 0;
-	while (b && done < b->n && rip != cpu->rip)
-		rip += b->insn[done++].len;
-	cpu->icount += done + 1;
+	cpu_sync_rip(cpu);
+	cpu->icount += cpu->cur_block ? cpu->cur_insn->nth : 1;
 	cpu->cur_block = NULL;
+}
+
+/* Blocks one after another until an exit; a fault unwinds out of here. */
+static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
+{
+	struct block *b = NULL;
+	for (;;) {
+		unsigned max = BLOCK_MAX;
+		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
+			if (!attend(cpu, exit, &max))
+				break;
+			b = NULL; /* an event may have moved RIP: do not link to it */
+		}
+		b = next_block(cpu, b);
+		if (unlikely(!b)) {
+			internal_error(cpu, exit);
+			break;
+		}
+		if (unlikely(cet_tracker_armed(cpu)))
+			cet_block_start(cpu, &b->insn[0]);
+		if (unlikely(max == 0))
+			single_step(cpu, b);
+		else
+			run_block(cpu, b, max);
+	}
 }
 
 void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
@@ -371,29 +446,9 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 	if (setjmp(jb)) {
 		count_faulted_block(cpu);
 		cpu_handle_fault(cpu);
-		cpu->brk = true;
+		cpu_break(cpu);
 	}
-	for (;;) {
-		unsigned max = BLOCK_MAX;
-		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
-			if (!attend(cpu, exit, &max))
-				break;
-		}
-		struct block *b = find_block(cpu);
-		if (unlikely(!b)) {
-			internal_error(cpu, exit);
-			break;
-		}
-		if (unlikely(cet_tracker_armed(cpu)))
-			cet_block_start(cpu, &b->insn[0]);
-		cpu->cur_block = b;
-		cpu->cur_block_rip = cpu->rip;
-		if (unlikely(max == 0))
-			single_step(cpu, b);
-		else
-			run_block(cpu, b, max);
-		cpu->cur_block = NULL;
-	}
+	run_loop(cpu, exit);
 	cpu->fault_jmp = NULL;
 }
 
@@ -406,6 +461,6 @@ u64 cpu_port_read(struct cpu *cpu, u16 port, unsigned size)
 void cpu_port_write(struct cpu *cpu, u16 port, unsigned size, u64 v)
 {
 	cpu->poll_irq = true;
-	cpu->brk = true;
+	cpu_break(cpu);
 	bus_write(cpu->env->pio, port, size, v);
 }

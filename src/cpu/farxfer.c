@@ -145,7 +145,7 @@ void cpu_far_load_cs(struct cpu *cpu, u16 sel, u64 desc, unsigned cpl)
 	cpu->cpl = (u8)cpl;
 	cpu_update_mode(cpu); /* m64, CET predicates */
 	cpu_update_mmu_idx(cpu);
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 void cpu_far_null_ss(struct seg *s, u16 sel, unsigned cpl)
@@ -198,7 +198,7 @@ static void far_real(struct cpu *cpu, u16 sel, u64 off, unsigned size, bool call
 	}
 	cpu_set_seg_real(cpu, SEG_CS, sel);
 	cpu->next_rip = off;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* Same privilege: push CS:rIP on a CALL, then load CS with RPL = CPL. */
@@ -510,7 +510,7 @@ void op_ret_far(struct cpu *cpu, const struct insn *in)
 		cpu->r[R_SP] = st.sp;
 		cpu_set_seg_real(cpu, SEG_CS, sel);
 		cpu->next_rip = off;
-		cpu->brk = true;
+		cpu_break(cpu);
 		return;
 	}
 	u64 d = cpu_far_check_ret_cs(cpu, sel);

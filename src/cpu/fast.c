@@ -1,224 +1,71 @@
-/* fast.c: specialized handlers for the hottest instruction forms in 64-bit mode.
+/* fast.c: which handler the run loop calls for a decoded instruction.
  *
- * The decoder picks a generic handler from the opcode table; fast_variant()
- * then swaps in a handler specialized for the operand form (register or
- * base+displacement memory, 32/64-bit size) when one exists. Each
- * specialized handler has exactly the generic one's semantics: the unit
- * and guest tests run both.
+ * The decoder picks a generic handler from the opcode table. In 64-bit
+ * code, fast_variant() swaps in a handler specialized for the operand form
+ * when one exists (fast_ops.c), or lets a generic handler that never looks
+ * at RIP run without the wrapper that sets cpu->rip (exec.c). Specialized
+ * handlers have exactly the generic one's semantics: whatever their fast
+ * path does not cover (a software-TLB miss, a non-canonical address, an
+ * odd operand) goes to the generic handler, untouched.
  */
 #include "fast.h"
 
-#include "cet.h"
+#include "fast_ops.h"
 #include "ops.h"
 
-/* [base + disp] with no index, DS/SS segment (base 0 in 64-bit mode). */
-static inline u64 base_la(const struct cpu *cpu, const struct insn *in)
+/* Opcode-table handlers that neither read cpu->rip or cpu->next_rip nor
+ * write next_rip (their faults and slow memory paths sync RIP; cpu.h):
+ * they run with RIP implicit unless an operand is RIP-relative. */
+static const insn_fn rip_free[] = {
+	op_add_rm_r, op_add_r_rm, op_add_a_imm, op_add_rm_imm,
+	op_or_rm_r, op_or_r_rm, op_or_a_imm, op_or_rm_imm,
+	op_adc_rm_r, op_adc_r_rm, op_adc_a_imm, op_adc_rm_imm,
+	op_sbb_rm_r, op_sbb_r_rm, op_sbb_a_imm, op_sbb_rm_imm,
+	op_and_rm_r, op_and_r_rm, op_and_a_imm, op_and_rm_imm,
+	op_sub_rm_r, op_sub_r_rm, op_sub_a_imm, op_sub_rm_imm,
+	op_xor_rm_r, op_xor_r_rm, op_xor_a_imm, op_xor_rm_imm,
+	op_cmp_rm_r, op_cmp_r_rm, op_cmp_a_imm, op_cmp_rm_imm,
+	op_test_rm_r, op_test_a_imm, op_test_rm_imm,
+	op_inc_rm, op_dec_rm, op_neg, op_not, op_xadd, op_cmpxchg,
+	op_setcc, op_cmovcc, op_bswap,
+	op_mul, op_imul1, op_imul2, op_imul3, op_div, op_idiv,
+	op_shl, op_shr, op_sar, op_rol, op_ror, op_rcl, op_rcr, op_shld, op_shrd,
+	op_bt, op_bts, op_btr, op_btc, op_bsf, op_bsr, op_tzcnt, op_lzcnt, op_popcnt,
+	op_mov_r_rm, op_mov_rm_r, op_mov_r_imm, op_mov_rm_imm,
+	op_movzx_b, op_movzx_w, op_movsx_b, op_movsx_w, op_movsxd, op_lea,
+	op_xchg_rm_r, op_xchg_ax_r, op_cbw, op_cwd,
+	op_push_r, op_pop_r, op_push_imm, op_push_rm, op_leave,
+	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop,
+};
+
+static bool is_rip_free(const struct insn *in)
 {
-	return cpu->r[in->base] + (u64)(s64)in->disp;
+	if (in->base == REG_RIP)
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(rip_free); i++)
+		if (in->fn == rip_free[i])
+			return true;
+	return false;
 }
 
-static inline u64 check_la(struct cpu *cpu, const struct insn *in, u64 la)
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size)
 {
-	if (unlikely(cpu_canonical(la) != la))
-		cpu_fault(cpu, in->seg == SEG_SS ? X86_EXC_SS : X86_EXC_GP, 0);
-	return la;
+	insn_fn fn = code_size == 8 ? fast_jcc_after(prev, in) : NULL;
+	if (fn)
+		in->exec = fn; /* in->run is already RUN_NEXT */
 }
 
-static void op_mov_store64_b(struct cpu *cpu, const struct insn *in)
-{
-	cpu_write_lin(cpu, check_la(cpu, in, base_la(cpu, in)), 8, cpu->r[in->reg]);
-}
-
-static void op_mov_load64_b(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->reg] = cpu_read_lin(cpu, check_la(cpu, in, base_la(cpu, in)), 8);
-}
-
-static void op_mov_store32_b(struct cpu *cpu, const struct insn *in)
-{
-	cpu_write_lin(cpu, check_la(cpu, in, base_la(cpu, in)), 4, cpu->r[in->reg]);
-}
-
-static void op_mov_load32_b(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->reg] = (u32)cpu_read_lin(cpu, check_la(cpu, in, base_la(cpu, in)), 4);
-}
-
-/* 89 /r, register form: rm <- reg. */
-static void op_mov_rr64_st(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->rm] = cpu->r[in->reg];
-}
-
-static void op_mov_rr32_st(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->rm] = (u32)cpu->r[in->reg];
-}
-
-/* 8B /r, register form: reg <- rm. */
-static void op_mov_rr64_ld(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->reg] = cpu->r[in->rm];
-}
-
-static void op_mov_rr32_ld(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->reg] = (u32)cpu->r[in->rm];
-}
-
-static void op_lea64_b(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->reg] = base_la(cpu, in);
-}
-
-static void op_push64_r(struct cpu *cpu, const struct insn *in)
-{
-	cpu_push(cpu, cpu->r[in->reg], 8);
-}
-
-static void op_pop64_r(struct cpu *cpu, const struct insn *in)
-{
-	u64 v = cpu_pop(cpu, 8);
-	cpu->r[in->reg] = v;
-}
-
-/* JZ/JNZ (74/75, 0F 84/85): ZF straight from the lazy result. */
-static inline bool zf(const struct cpu *cpu)
-{
-	if (cpu->cc_op == CC_EAGER)
-		return cpu->eflags & X86_EFLAGS_ZF;
-	return (cpu->cc_dst & size_mask(cpu->cc_size)) == 0;
-}
-
-static void op_jz64(struct cpu *cpu, const struct insn *in)
-{
-	if (zf(cpu))
-		cpu_jump(cpu, cpu->next_rip + in->imm, 8);
-}
-
-static void op_jnz64(struct cpu *cpu, const struct insn *in)
-{
-	if (!zf(cpu))
-		cpu_jump(cpu, cpu->next_rip + in->imm, 8);
-}
-
-/* CALL rel32 / RET in 64-bit mode, shadow stacks included (spec 5.5).
- * Nothing is committed before the last access that can fault: the normal
- * stack write, then the shadow-stack push (which moves SSP only when it
- * succeeds), then RSP. */
-static void op_call_rel64(struct cpu *cpu, const struct insn *in)
-{
-	u64 ret = cpu->next_rip, target = ret + in->imm, sp = cpu->r[R_SP] - 8;
-	if (unlikely(cpu_canonical(sp) != sp)) {
-		op_call_rel(cpu, in);
-		return;
-	}
-	if (unlikely(cpu_canonical(target) != target))
-		cpu_gp(cpu, 0);
-	cpu_write_lin(cpu, sp, 8, ret);
-	if (cpu->sse_cur && in->imm != 0)
-		cet_push_ret(cpu, ret);
-	cpu->r[R_SP] = sp;
-	cpu->next_rip = target;
-}
-
-/* CALL r64 (FF /2, register form): as op_call_rel64, then IBT (spec 7.2). */
-static void op_call_r64(struct cpu *cpu, const struct insn *in)
-{
-	u64 ret = cpu->next_rip, target = cpu->r[in->rm], sp = cpu->r[R_SP] - 8;
-	if (unlikely(cpu_canonical(sp) != sp)) {
-		op_call_rm(cpu, in);
-		return;
-	}
-	if (unlikely(cpu_canonical(target) != target))
-		cpu_gp(cpu, 0);
-	cpu_write_lin(cpu, sp, 8, ret);
-	if (cpu->sse_cur)
-		cet_push_ret(cpu, ret);
-	cpu->r[R_SP] = sp;
-	cpu->next_rip = target;
-	cet_indirect_branch(cpu, in);
-}
-
-static void op_ret64(struct cpu *cpu, const struct insn *in)
-{
-	u64 sp = cpu->r[R_SP], ssp = cpu->cet.ssp;
-	if (unlikely(cpu_canonical(sp) != sp)) {
-		op_ret(cpu, in);
-		return;
-	}
-	u64 target = cpu_read_lin(cpu, sp, 8);
-	if (cpu->sse_cur)
-		cet_pop_ret(cpu, target); /* #CP(1) before the target check */
-	if (unlikely(cpu_canonical(target) != target)) {
-		cpu->cet.ssp = ssp;
-		cpu_gp(cpu, 0);
-	}
-	cpu->r[R_SP] = sp + 8;
-	cpu->next_rip = target;
-}
-
-/* INC/DEC r64 (FF /0 /1, register form): CF is preserved. */
-static void op_inc64_r(struct cpu *cpu, const struct insn *in)
-{
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] + 1;
-	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_INC, 8, r, cf, r - 1);
-}
-
-static void op_dec64_r(struct cpu *cpu, const struct insn *in)
-{
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] - 1;
-	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_DEC, 8, r, cf, r + 1);
-}
-
-static bool base_form(const struct insn *in)
-{
-	return (in->flags & IF_MEM) && in->base < 16 && in->index == REG_NONE &&
-	       (in->seg == SEG_DS || in->seg == SEG_SS) && in->addrsize == 8;
-}
-
-static insn_fn mov_variant(const struct insn *in)
-{
-	bool mem = in->flags & IF_MEM;
-	if (in->opsize != 8 && in->opsize != 4)
-		return NULL;
-	bool q = in->opsize == 8;
-	if (!mem)
-		return in->exec == op_mov_rm_r ? (q ? op_mov_rr64_st : op_mov_rr32_st)
-					       : (q ? op_mov_rr64_ld : op_mov_rr32_ld);
-	if (!base_form(in))
-		return NULL;
-	return in->exec == op_mov_rm_r ? (q ? op_mov_store64_b : op_mov_store32_b)
-				       : (q ? op_mov_load64_b : op_mov_load32_b);
-}
-
-insn_fn fast_variant(const struct insn *in, unsigned code_size)
+bool fast_variant(struct insn *in, unsigned code_size)
 {
 	if (code_size != 8)
-		return NULL;
-	if (in->exec == op_mov_rm_r || in->exec == op_mov_r_rm)
-		return mov_variant(in);
-	if (in->exec == op_lea && in->opsize == 8 && base_form(in))
-		return op_lea64_b;
-	if (in->exec == op_push_r && in->opsize == 8)
-		return op_push64_r;
-	if (in->exec == op_pop_r && in->opsize == 8)
-		return op_pop64_r;
-	if (in->exec == op_call_rel)
-		return op_call_rel64;
-	if (in->exec == op_call_rm && !(in->flags & IF_MEM))
-		return op_call_r64;
-	if (in->exec == op_ret && in->op == 0xc3)
-		return op_ret64;
-	if (in->exec == op_inc_rm && in->opsize == 8 && !(in->flags & IF_MEM))
-		return op_inc64_r;
-	if (in->exec == op_dec_rm && in->opsize == 8 && !(in->flags & IF_MEM))
-		return op_dec64_r;
-	if (in->exec == op_jcc && (in->op & 0xf) == 4)
-		return op_jz64;
-	if (in->exec == op_jcc && (in->op & 0xf) == 5)
-		return op_jnz64;
-	return NULL;
+		return false;
+	u8 run = 0;
+	insn_fn fn = fast_ops_variant(in, &run);
+	if (!fn && is_rip_free(in))
+		fn = in->fn;
+	if (!fn)
+		return false;
+	in->exec = fn;
+	in->run = run;
+	return true;
 }

@@ -4,8 +4,13 @@
 
 #include "cpu.h"
 
-/* A handler specialized for this decoded instruction in a code segment of
- * code_size bytes (2, 4, 8), or NULL to keep in->exec. */
-insn_fn fast_variant(const struct insn *in, unsigned code_size);
+/* Install a handler specialized for this decoded instruction in a code
+ * segment of code_size bytes (2, 4, 8) in in->exec and in->run; false if
+ * there is none. Specialized handlers run with RIP implicit (cpu.h). */
+bool fast_variant(struct insn *in, unsigned code_size);
+
+/* Specialize in further for prev, the instruction before it in the same
+ * block (a Jcc after the instruction that set its flags). */
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size);
 
 #endif

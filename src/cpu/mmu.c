@@ -281,7 +281,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	e->wtag = writable ? page : ~0ull;
 	if (e->sstag != page)
 		e->sstag = ~0ull;
-	e->host = cpu->ram + ppage;
+	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
@@ -301,7 +301,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 	if (e->wtag != page)
 		e->wtag = ~0ull;
 	e->sstag = page;
-	e->host = cpu->ram + ppage;
+	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
@@ -334,6 +334,7 @@ static u64 read_part(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 
 u64 cpu_read_slow(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 {
+	cpu_sync_rip(cpu); /* MMIO and #PF see the current instruction's RIP */
 	check_alignment(cpu, la, size, acc);
 	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
 	if (first >= size)
@@ -347,6 +348,7 @@ u64 cpu_read_slow(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc)
 {
 	struct walk w1, w2;
+	cpu_sync_rip(cpu);
 	acc |= ACC_WRITE;
 	check_alignment(cpu, la, size, acc);
 	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
@@ -384,7 +386,7 @@ void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 	}
 	cpu->poll_irq = true;
 	bus_write(cpu->env->mmio, pa, size, v);
-	cpu->brk = true; /* a device may have asked to stop */
+	cpu_break(cpu); /* a device may have asked to stop */
 }
 
 void cpu_tlb_flush(struct cpu *cpu)

@@ -547,5 +547,5 @@ void op_wrmsr(struct cpu *cpu, const struct insn *in)
 	u64 v = (u32)cpu->r[R_AX] | (cpu->r[R_DX] << 32);
 	if (!cpu_msr_write(cpu, (u32)cpu->r[R_CX], v))
 		cpu_gp(cpu, 0);
-	cpu->brk = true;
+	cpu_break(cpu);
 }

@@ -161,5 +161,5 @@ void cpu_update_mode(struct cpu *cpu)
 	cpu_update_mmu_idx(cpu);
 	cet_refresh(cpu);
 	cpu->jc_epoch++;
-	cpu->brk = true;
+	cpu_break(cpu);
 }

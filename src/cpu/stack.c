@@ -57,7 +57,7 @@ void op_popf(struct cpu *cpu, const struct insn *in)
 		mask &= 0xffff;
 	cpu_set_rflags(cpu, (old & ~mask) | (v & mask));
 	cpu->poll_irq = true;
-	cpu->brk = true; /* IF or TF may have changed */
+	cpu_break(cpu); /* IF or TF may have changed */
 }
 
 void op_enter(struct cpu *cpu, const struct insn *in)

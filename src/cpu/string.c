@@ -54,8 +54,8 @@ static void write_at(struct cpu *cpu, int seg, u64 off, unsigned size, u64 v)
 static u64 ins_target(struct cpu *cpu, const struct insn *in, unsigned size)
 {
 	u64 la = cpu_seg_lin(cpu, SEG_ES, areg(cpu, in, R_DI), size, true);
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-	if (e->wtag != (la & ~0xfffull) || (la & 0xfff) > 0x1000 - size) {
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (!tlb_host(e, e->wtag, la, size)) {
 		cpu_translate(cpu, la, ACC_WRITE);
 		cpu_translate(cpu, la + size - 1, ACC_WRITE);
 	}
@@ -131,14 +131,14 @@ static u64 host_span(struct cpu *cpu, int seg, u64 off, u64 max, bool write, u8 
 {
 	u64 la = cpu_seg_lin(cpu, seg, off, 1, write);
 	u64 n = 0x1000 - (la & 0xfff);
-	const struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
 	if (n > max)
 		n = max;
 	if ((write ? e->wtag : e->rtag) != (la & ~0xfffull))
 		return 0;
 	if (!cpu->m64 && !seg_range_ok(cpu, seg, off, n))
 		return 0;
-	*host = e->host + (la & 0xfff);
+	*host = (u8 *)(la + e->addend);
 	return n;
 }
 
@@ -226,7 +226,7 @@ static void string_rep(struct cpu *cpu, const struct insn *in, unsigned kind)
 	while (count) {
 		if (budget == 0 || device_wants_stop(cpu)) {
 			cpu->next_rip = cpu->rip; /* resume here */
-			cpu->brk = true;
+			cpu_break(cpu);
 			return;
 		}
 		u64 done = fast ? fast_span(cpu, in, kind, count) : 0;

@@ -47,7 +47,7 @@ static void enter_cpl(struct cpu *cpu, unsigned cpl, u64 rip)
 	cpu_update_mode(cpu);
 	cpu_update_mmu_idx(cpu);
 	cpu->next_rip = rip;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* Intel: SYSCALL and SYSRET exist in 64-bit mode only (#UD elsewhere, and

@@ -243,7 +243,7 @@ void op_mov_cr_r(struct cpu *cpu, const struct insn *in)
 	}
 	if (!ok)
 		cpu_gp(cpu, 0);
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 #define DR6_BD (1ull << 13)
@@ -291,7 +291,7 @@ void op_mov_dr_r(struct cpu *cpu, const struct insn *in)
 	else if (n == 7)
 		v = (v & DR7_VOLATILE) | DR7_FIXED_1;
 	cpu->dr[n] = v;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* ---- CLTS, LMSW, SMSW ---- */
@@ -330,7 +330,7 @@ void op_hlt(struct cpu *cpu, const struct insn *in)
 	(void)in;
 	cpu_require_cpl0(cpu);
 	cpu->halted = true;
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* Which flag CLI/STI changes: IF when IOPL allows, else VIF under PVI
@@ -452,7 +452,7 @@ void op_invlpg(struct cpu *cpu, const struct insn *in)
 {
 	cpu_require_cpl0(cpu);
 	cpu_tlb_flush_page(cpu, operand_la(cpu, in));
-	cpu->brk = true; /* the rest of this block may now translate differently */
+	cpu_break(cpu); /* the rest of this block may now translate differently */
 }
 
 /* INVPCID (SDM Vol. 2): the TLB is not tagged by PCID, so types 1-3 flush
@@ -476,7 +476,7 @@ void op_invpcid(struct cpu *cpu, const struct insn *in)
 		cpu_tlb_flush_page(cpu, la);
 	else
 		cpu_tlb_flush(cpu);
-	cpu->brk = true;
+	cpu_break(cpu);
 }
 
 /* WBINVD / INVD: caches are not modelled. */

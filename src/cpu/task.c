@@ -318,5 +318,5 @@ void cpu_task_switch(struct cpu *cpu, u16 sel, u64 desc, enum task_reason why, u
 	/* CET: new SSP from TSS+0x68, token, frame, IBT far rule (spec 5.12) */
 	task_cet_after(cpu, &tc, sel, why);
 	cpu->rollback.valid = false;
-	cpu->brk = true;
+	cpu_break(cpu);
 }

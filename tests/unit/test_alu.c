@@ -465,17 +465,20 @@ static void test_mode32(void)
 int main(void)
 {
 	harness_init();
-	test_alu_ops();
-	test_alu_82();
-	test_unary();
-	test_test();
-	test_xadd_cmpxchg();
-	test_setcc_cmov();
-	test_flag_ops();
-	test_shifts();
-	test_double_shifts();
-	test_mul();
-	test_div_faults();
-	test_mode32();
+	for (int fast = 0; fast < 2; fast++) {
+		T.fast = fast;
+		test_alu_ops();
+		test_alu_82();
+		test_unary();
+		test_test();
+		test_xadd_cmpxchg();
+		test_setcc_cmov();
+		test_flag_ops();
+		test_shifts();
+		test_double_shifts();
+		test_mul();
+		test_div_faults();
+		test_mode32();
+	}
 	return 0;
 }

@@ -11,7 +11,10 @@
  * Interpreter side: a struct cpu in 64-bit mode with 4-level paging whose
  * tables map the linear addresses of a window of host memory (the same
  * addresses the host instruction uses) onto guest RAM that *is* that host
- * memory, so memory operands can be compared too. decode_insn() + exec.
+ * memory, so memory operands can be compared too. decode_insn() + exec;
+ * with T.fast, the handler the run loop would pick (fast.c) instead, so
+ * the specialized forms meet the same oracle. Each test binary runs its
+ * groups both ways.
  */
 #ifndef CETVM_TEST_ALU_H
 #define CETVM_TEST_ALU_H
@@ -31,6 +34,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/fast.h"
 #include "unit.h"
 
 /* Register file + flags, laid out for the host trampoline: r at 0, fl at 128. */
@@ -62,6 +66,7 @@ struct tctx {
 	u64 rng;
 	int segv_vector;  /* what a host SIGSEGV stands for: #PF, or #GP */
 	bool restart;     /* the last emulated instruction left RIP at itself */
+	bool fast;        /* run fast_variant()'s handler where there is one */
 	unsigned restarts;
 	/* current group */
 	const char *gname;
@@ -417,6 +422,12 @@ static int emu_run_mode(const u8 *code, unsigned len, struct xs *s, unsigned cod
 	c->cc_op = CC_EAGER;
 	c->rip = 0x400000;
 	c->next_rip = c->rip + (u64)n;
+	if (T.fast) {
+		/* A one-instruction block at RIP, with RIP implicit (cpu.h). */
+		in.next_off = (u16)n;
+		c->cur_block_rip = c->rip;
+		fast_variant(&in, code_size);
+	}
 	c->brk = false;
 	c->fault_jmp = &jb;
 	if (setjmp(jb)) {
@@ -469,7 +480,8 @@ static void group_end(void)
 			 T.gfaults ? ", " : " (", T.grestarts);
 	if (extra[0])
 		strcat(extra, ")");
-	report(T.gfails == 0, "%s%s: %u cases%s%s%s", T.gname, size, T.gruns, extra,
+	report(T.gfails == 0, "%s%s%s: %u cases%s%s%s", T.gname, size,
+	       T.fast ? " (fast handlers)" : "", T.gruns, extra,
 	       T.gfails ? ", first mismatch: " : "", T.gfirst);
 }
 

@@ -203,9 +203,12 @@ static void test_bmi(void)
 int main(void)
 {
 	harness_init();
-	test_bt();
-	test_scans();
-	test_adx_crc();
-	test_bmi();
+	for (int fast = 0; fast < 2; fast++) {
+		T.fast = fast;
+		test_bt();
+		test_scans();
+		test_adx_crc();
+		test_bmi();
+	}
 	return 0;
 }

@@ -168,6 +168,88 @@ static void test_alu_mem(void)
 	}
 }
 
+/* ---- MOV forms: loads, stores, immediates, MOVZX/MOVSX/MOVSXD and LEA
+ * through [base], [base + index*s] and [index*s] addresses (the forms the
+ * interpreter specializes, fast_ops.c) ---- */
+
+/* enc_mem's [rbx + disp32] rewritten with a SIB byte: [rbx + rsi*2^scale
+ * + disp32], or without a base [rsi*2^scale + disp32]. */
+static struct enc with_sib(struct enc e, unsigned ib, bool base, unsigned scale)
+{
+	unsigned m = e.n - 5 - ib; /* the ModRM byte, before disp32 and imm */
+	struct enc o = { .n = 0 };
+	for (unsigned i = 0; i < m; i++)
+		enc_put(&o, e.b[i]);
+	enc_put(&o, (u8)((base ? 0x80 : 0) | (e.b[m] & 0x38) | 4));
+	enc_put(&o, (u8)(scale << 6 | R_SI << 3 | (base ? R_BX : 5)));
+	for (unsigned i = m + 1; i < e.n; i++)
+		enc_put(&o, e.b[i]);
+	return o;
+}
+
+struct mov_test {
+	const char *name;
+	unsigned map;
+	u8 op8, opv;   /* opcode for byte / wider operands (0: none) */
+	int ext;       /* ModRM.reg extension, or -1 for a register */
+	unsigned minsize;
+};
+
+static void run_mov_test(const struct mov_test *t)
+{
+	for (unsigned si = 0; si < 4; si++) {
+		unsigned size = sizes[si];
+		u8 op = size == 1 ? t->op8 : t->opv;
+		if (!op || size < t->minsize)
+			continue;
+		group_mem_begin(t->name, size);
+		for (unsigned i = 0; i < N_CASES; i++) {
+			struct xs s;
+			bool rex = size == 1 && (rnd() & 1);
+			unsigned reg, ib = t->ext < 0 ? 0 : size == 1 ? 1 : size == 2 ? 2 : 4;
+			rnd_state(&s);
+			do
+				reg = t->ext < 0 ? rnd_reg_nobx(size, rex) : (unsigned)t->ext;
+			while (t->ext < 0 && reg == R_SI);
+			s32 d = rnd_addr(&s, size);
+			struct enc e = enc_mem(size, 0, t->map, op, reg, rex, d, rnd(), ib);
+			unsigned scale = (unsigned)(rnd() % 4);
+			switch (i % 3) {
+			case 1: /* base + index */
+				s.r[R_SI] = rnd() % 64;
+				s.r[R_BX] -= s.r[R_SI] << scale;
+				e = with_sib(e, ib, true, scale);
+				break;
+			case 2: /* index only */
+				s.r[R_SI] = s.r[R_BX];
+				e = with_sib(e, ib, false, 0);
+				break;
+			default:
+				break;
+			}
+			check_mem(e.b, e.n, &s, FL_COMPARED);
+		}
+		group_end();
+	}
+}
+
+static void test_mov_mem(void)
+{
+	static const struct mov_test tests[] = {
+		{ "mov load", 0, 0x8a, 0x8b, -1, 1 },
+		{ "mov store", 0, 0x88, 0x89, -1, 1 },
+		{ "mov store imm", 0, 0xc6, 0xc7, 0, 1 },
+		{ "movzx byte", 1, 0, 0xb6, -1, 2 },
+		{ "movzx word", 1, 0, 0xb7, -1, 2 },
+		{ "movsx byte", 1, 0, 0xbe, -1, 2 },
+		{ "movsx word", 1, 0, 0xbf, -1, 2 },
+		{ "movsxd", 0, 0, 0x63, -1, 4 },
+		{ "lea", 0, 0, 0x8d, -1, 2 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)
+		run_mov_test(&tests[i]);
+}
+
 /* ---- one-operand and other r/m forms ---- */
 
 struct mem_test {
@@ -600,13 +682,17 @@ int main(void)
 		win_prot[k] = PROT_READ | PROT_WRITE;
 	set_prot(RO_PAGE, PROT_READ);
 	set_prot(NONE_PAGE, PROT_NONE);
-	test_alu_mem();
-	test_misc_mem();
-	test_bitstring();
-	test_cmpxchg8b();
-	test_strings();
-	test_string_segs();
-	test_string_modes();
-	test_ins_outs();
+	for (int fast = 0; fast < 2; fast++) {
+		T.fast = fast;
+		test_alu_mem();
+		test_mov_mem();
+		test_misc_mem();
+		test_bitstring();
+		test_cmpxchg8b();
+		test_strings();
+		test_string_segs();
+		test_string_modes();
+		test_ins_outs();
+	}
 	return 0;
 }

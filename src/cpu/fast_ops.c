@@ -1,0 +1,540 @@
+/* fast_ops.c: handlers specialized for the hottest 64-bit instruction forms.
+ *
+ * Each runs inside a block with RIP implicit (cpu.h) and covers only the
+ * common case: operands in registers, or in memory through a software-TLB
+ * hit at a DS/SS address (segment base 0 in 64-bit mode). Anything else --
+ * a TLB miss, a page crossing, a non-canonical address, a shadow-stack
+ * mismatch -- goes to slow(), the opcode table's handler, before any state
+ * changes. A non-canonical address never hits the TLB (its tags are
+ * canonical), so the fast paths need no canonical check of their own.
+ */
+#include "fast_ops.h"
+
+#include "cet.h"
+#include "ops.h"
+
+static inline void slow(struct cpu *cpu, const struct insn *in)
+{
+	fast_slow(cpu, in);
+}
+
+/* ---- memory operands: four address forms ---- */
+
+static inline u64 ea_b(const struct cpu *cpu, const struct insn *in)
+{
+	return cpu->r[in->base] + (u64)(s64)in->disp;
+}
+
+static inline u64 ea_bi(const struct cpu *cpu, const struct insn *in)
+{
+	return cpu->r[in->base] + (cpu->r[in->index] << in->scale) + (u64)(s64)in->disp;
+}
+
+static inline u64 ea_i(const struct cpu *cpu, const struct insn *in)
+{
+	return (cpu->r[in->index] << in->scale) + (u64)(s64)in->disp;
+}
+
+static inline u64 ea_rip(const struct cpu *cpu, const struct insn *in)
+{
+	return insn_next_rip(cpu, in) + (u64)(s64)in->disp;
+}
+
+enum { EA_B, EA_BI, EA_I, EA_RIP, EA_NONE };
+
+static unsigned ea_form(const struct insn *in)
+{
+	if (!(in->flags & IF_MEM) || in->addrsize != 8 ||
+	    (in->seg != SEG_DS && in->seg != SEG_SS))
+		return EA_NONE;
+	if (in->base == REG_RIP)
+		return EA_RIP;
+	if (in->base < 16)
+		return in->index == REG_NONE ? EA_B : EA_BI;
+	return in->index == REG_NONE ? EA_NONE : EA_I;
+}
+
+static inline u64 sext(u64 v, unsigned size)
+{
+	unsigned sh = 64 - 8 * size;
+	return (u64)((s64)(v << sh) >> sh);
+}
+
+/* Loads into a register: MOV r64/r32, MOVZX r32, MOVSX r64, MOVSXD. The
+ * value is extended by `ext` from `size` bytes and written whole. */
+enum { X_ZERO, X_SIGN };
+
+static inline void load_to(struct cpu *cpu, const struct insn *in, u64 la, unsigned size,
+			   unsigned ext)
+{
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (unlikely(!tlb_hit(e->rtag, la, size))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 v = load_le(tlb_ptr(e, la), size);
+	cpu->r[in->reg] = ext == X_SIGN ? sext(v, size) : v;
+}
+
+static inline void store_from(struct cpu *cpu, const struct insn *in, u64 la, unsigned size,
+			      u64 v)
+{
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (unlikely(!tlb_hit(e->wtag, la, size))) {
+		slow(cpu, in);
+		return;
+	}
+	store_le(tlb_ptr(e, la), size, v);
+}
+
+/* One handler per (operation, address form). */
+#define MEM_HANDLERS(name, body)                                                   \
+	static void op_##name##_b(struct cpu *cpu, const struct insn *in)          \
+	{                                                                          \
+		u64 la = ea_b(cpu, in);                                            \
+		body;                                                              \
+	}                                                                          \
+	static void op_##name##_bi(struct cpu *cpu, const struct insn *in)         \
+	{                                                                          \
+		u64 la = ea_bi(cpu, in);                                           \
+		body;                                                              \
+	}                                                                          \
+	static void op_##name##_i(struct cpu *cpu, const struct insn *in)          \
+	{                                                                          \
+		u64 la = ea_i(cpu, in);                                            \
+		body;                                                              \
+	}                                                                          \
+	static void op_##name##_rip(struct cpu *cpu, const struct insn *in)        \
+	{                                                                          \
+		u64 la = ea_rip(cpu, in);                                          \
+		body;                                                              \
+	}                                                                          \
+	static const insn_fn name##_forms[4] = { op_##name##_b, op_##name##_bi,    \
+						 op_##name##_i, op_##name##_rip };
+
+MEM_HANDLERS(ld64, load_to(cpu, in, la, 8, X_ZERO))
+MEM_HANDLERS(ld32, load_to(cpu, in, la, 4, X_ZERO))
+MEM_HANDLERS(ldzx8, load_to(cpu, in, la, 1, X_ZERO))
+MEM_HANDLERS(ldzx16, load_to(cpu, in, la, 2, X_ZERO))
+MEM_HANDLERS(ldsx8, load_to(cpu, in, la, 1, X_SIGN))
+MEM_HANDLERS(ldsx16, load_to(cpu, in, la, 2, X_SIGN))
+MEM_HANDLERS(ldsx32, load_to(cpu, in, la, 4, X_SIGN))
+MEM_HANDLERS(st64, store_from(cpu, in, la, 8, cpu->r[in->reg]))
+MEM_HANDLERS(st32, store_from(cpu, in, la, 4, cpu->r[in->reg]))
+MEM_HANDLERS(st16, store_from(cpu, in, la, 2, cpu->r[in->reg]))
+MEM_HANDLERS(st8, store_from(cpu, in, la, 1, cpu->r[in->reg]))
+MEM_HANDLERS(sti64, store_from(cpu, in, la, 8, in->imm))
+MEM_HANDLERS(sti32, store_from(cpu, in, la, 4, in->imm))
+MEM_HANDLERS(sti8, store_from(cpu, in, la, 1, in->imm))
+
+/* A load's destination as the handlers above write it: all 64 bits. */
+static insn_fn load_variant(const struct insn *in, unsigned form)
+{
+	unsigned size = in->opsize;
+	if (in->fn == op_mov_r_rm)
+		return size == 8 ? ld64_forms[form] : size == 4 ? ld32_forms[form] : NULL;
+	if (size != 4 && size != 8)
+		return NULL;
+	if (in->fn == op_movzx_b)
+		return ldzx8_forms[form];
+	if (in->fn == op_movzx_w)
+		return ldzx16_forms[form];
+	if (in->fn == op_movsx_b && size == 8)
+		return ldsx8_forms[form];
+	if (in->fn == op_movsx_w && size == 8)
+		return ldsx16_forms[form];
+	if (in->fn == op_movsxd && size == 8)
+		return ldsx32_forms[form];
+	return NULL;
+}
+
+static insn_fn store_variant(const struct insn *in, unsigned form)
+{
+	unsigned size = in->opsize;
+	if (in->fn == op_mov_rm_r) {
+		switch (size) {
+		case 8: return st64_forms[form];
+		case 4: return st32_forms[form];
+		case 2: return st16_forms[form];
+		default: /* AH..BH need the generic register read */
+			return (in->flags & IF_REX) || in->reg < 4 ? st8_forms[form] : NULL;
+		}
+	}
+	if (in->fn == op_mov_rm_imm)
+		return size == 8 ? sti64_forms[form] : size == 4 ? sti32_forms[form]
+				 : size == 1 ? sti8_forms[form] : NULL;
+	return NULL;
+}
+
+/* ---- register forms ---- */
+
+static void op_mov_rr64_st(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = cpu->r[in->reg];
+}
+
+static void op_mov_rr32_st(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = (u32)cpu->r[in->reg];
+}
+
+static void op_mov_rr64_ld(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = cpu->r[in->rm];
+}
+
+static void op_mov_rr32_ld(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = (u32)cpu->r[in->rm];
+}
+
+/* MOV r, imm (B8+r) and MOV r/m, imm (C7 /0, register form). The decoder
+ * sign-extends a 32-bit immediate: a 32-bit destination takes its low half. */
+static void op_mov_ri64_reg(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = in->imm;
+}
+
+static void op_mov_ri32_reg(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = (u32)in->imm;
+}
+
+static void op_mov_ri64_rm(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = in->imm;
+}
+
+static void op_mov_ri32_rm(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = (u32)in->imm;
+}
+
+static void op_movsxd_rr(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = (u64)(s64)(s32)cpu->r[in->rm];
+}
+
+static void op_lea64_b(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = ea_b(cpu, in);
+}
+
+static void op_lea64_bi(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = ea_bi(cpu, in);
+}
+
+static void op_lea64_rip(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->reg] = ea_rip(cpu, in);
+}
+
+static insn_fn reg_variant(const struct insn *in)
+{
+	bool q = in->opsize == 8;
+	if (in->opsize != 8 && in->opsize != 4)
+		return NULL;
+	if (in->fn == op_mov_rm_r)
+		return q ? op_mov_rr64_st : op_mov_rr32_st;
+	if (in->fn == op_mov_r_rm)
+		return q ? op_mov_rr64_ld : op_mov_rr32_ld;
+	if (in->fn == op_mov_rm_imm)
+		return q ? op_mov_ri64_rm : op_mov_ri32_rm;
+	if (in->fn == op_movsxd && q)
+		return op_movsxd_rr;
+	return NULL;
+}
+
+/* ---- stack ---- */
+
+static inline void push64(struct cpu *cpu, const struct insn *in, u64 v)
+{
+	u64 sp = cpu->r[R_SP] - 8;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
+	if (unlikely(!tlb_hit(e->wtag, sp, 8))) {
+		slow(cpu, in);
+		return;
+	}
+	store_le(tlb_ptr(e, sp), 8, v);
+	cpu->r[R_SP] = sp;
+}
+
+static void op_push64_r(struct cpu *cpu, const struct insn *in)
+{
+	push64(cpu, in, cpu->r[in->reg]);
+}
+
+static void op_push64_imm(struct cpu *cpu, const struct insn *in)
+{
+	push64(cpu, in, in->imm);
+}
+
+static void op_pop64_r(struct cpu *cpu, const struct insn *in)
+{
+	u64 sp = cpu->r[R_SP];
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
+	if (unlikely(!tlb_hit(e->rtag, sp, 8))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 v = load_le(tlb_ptr(e, sp), 8);
+	cpu->r[R_SP] = sp + 8;
+	cpu->r[in->reg] = v; /* POP RSP loads the popped value */
+}
+
+/* INC/DEC r64 (FF /0 /1, register form): CF is preserved. */
+static void op_inc64_r(struct cpu *cpu, const struct insn *in)
+{
+	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] + 1;
+	cpu->r[in->rm] = r;
+	cpu_set_cc(cpu, CC_INC, 8, r, cf, r - 1);
+}
+
+static void op_dec64_r(struct cpu *cpu, const struct insn *in)
+{
+	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] - 1;
+	cpu->r[in->rm] = r;
+	cpu_set_cc(cpu, CC_DEC, 8, r, cf, r + 1);
+}
+
+/* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
+ * count other than 0 (which changes no flags: the generic handler). */
+enum { SH_L, SH_R, SH_AR };
+
+static inline void shift_reg(struct cpu *cpu, const struct insn *in, unsigned kind,
+			     unsigned size)
+{
+	unsigned c = in->op == 0xd3 ? (unsigned)cpu->r[R_CX] : in->op == 0xd1 ? 1 : (unsigned)in->imm;
+	c &= size == 8 ? 63 : 31;
+	if (unlikely(c == 0)) {
+		slow(cpu, in);
+		return;
+	}
+	u64 a = size == 8 ? cpu->r[in->rm] : (u32)cpu->r[in->rm], r;
+	static const u8 cc[3] = { CC_SHL, CC_SHR, CC_SAR };
+	switch (kind) {
+	case SH_L: r = a << c; break;
+	case SH_R: r = a >> c; break;
+	default: r = size == 8 ? (u64)((s64)a >> c) : (u64)((s32)a >> c); break;
+	}
+	if (size == 4)
+		r = (u32)r;
+	cpu->r[in->rm] = r;
+	cpu_set_cc(cpu, (enum cc_op)cc[kind], size, r, c, a);
+}
+
+static void op_shl64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 8); }
+static void op_shr64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 8); }
+static void op_sar64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 8); }
+static void op_shl32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 4); }
+static void op_shr32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 4); }
+static void op_sar32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 4); }
+
+static insn_fn shift_variant(const struct insn *in)
+{
+	bool q = in->opsize == 8;
+	if ((in->opsize != 8 && in->opsize != 4) || (in->op != 0xc1 && in->op != 0xd1 && in->op != 0xd3))
+		return NULL;
+	if (in->fn == op_shl)
+		return q ? op_shl64_r : op_shl32_r;
+	if (in->fn == op_shr)
+		return q ? op_shr64_r : op_shr32_r;
+	if (in->fn == op_sar)
+		return q ? op_sar64_r : op_sar32_r;
+	return NULL;
+}
+
+/* ---- branches: always write cpu->next_rip (RUN_NEXT) ---- */
+
+/* Jcc condition cc straight from the lazy flags of CMP/SUB and of the
+ * logic operations, the common producers; cpu_cond() for the rest. */
+static inline bool cond(struct cpu *cpu, unsigned cc)
+{
+	unsigned sh = 64 - cpu->cc_size * 8;
+	bool r;
+	if (cpu->cc_op == CC_SUB) {
+		u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
+		switch (cc >> 1) {
+		case 1: r = a < b; return r ^ (cc & 1);
+		case 2: r = a == b; return r ^ (cc & 1);
+		case 3: r = a <= b; return r ^ (cc & 1);
+		case 6: r = (s64)a < (s64)b; return r ^ (cc & 1);
+		case 7: r = (s64)a <= (s64)b; return r ^ (cc & 1);
+		default: break;
+		}
+	} else if (cpu->cc_op == CC_LOGIC) {
+		/* CF = OF = 0: B is never, L is S, LE is Z or S. */
+		s64 v = (s64)(cpu->cc_dst << sh);
+		switch (cc >> 1) {
+		case 0: case 1: return cc & 1;
+		case 2: r = v == 0; return r ^ (cc & 1);
+		case 3: r = v == 0; return r ^ (cc & 1);
+		case 4: case 6: r = v < 0; return r ^ (cc & 1);
+		case 7: r = v <= 0; return r ^ (cc & 1);
+		default: break;
+		}
+	} else if (cpu->cc_op == CC_EAGER && (cc >> 1) == 2) {
+		r = cpu->eflags & X86_EFLAGS_ZF;
+		return r ^ (cc & 1);
+	} else if ((cc >> 1) == 2) {
+		r = (cpu->cc_dst << sh) == 0;
+		return r ^ (cc & 1);
+	}
+	return cpu_cond(cpu, cc);
+}
+
+static void op_jcc64(struct cpu *cpu, const struct insn *in)
+{
+	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
+	if (!cond(cpu, in->op & 0xf)) {
+		cpu->next_rip = next;
+		return;
+	}
+	if (unlikely(cpu_canonical(target) != target)) {
+		slow(cpu, in);
+		return;
+	}
+	cpu->next_rip = target;
+}
+
+static void op_jmp64(struct cpu *cpu, const struct insn *in)
+{
+	u64 target = insn_next_rip(cpu, in) + in->imm;
+	if (unlikely(cpu_canonical(target) != target)) {
+		slow(cpu, in);
+		return;
+	}
+	cpu->next_rip = target;
+}
+
+/* CALL with a shadow stack (spec 5.5): both pushes are checked to hit the
+ * TLB before either is written, so nothing commits before a fallback.
+ * False if the generic handler ran instead. */
+static inline bool call64(struct cpu *cpu, const struct insn *in, u64 target, bool shadow)
+{
+	u64 ret = insn_next_rip(cpu, in), sp = cpu->r[R_SP] - 8, ssp = cpu->cet.ssp - 8;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
+	if (unlikely(!tlb_hit(e->wtag, sp, 8) || cpu_canonical(target) != target)) {
+		slow(cpu, in);
+		return false;
+	}
+	if (shadow) {
+		const struct tlb_entry *s = cpu_tlb_entry(cpu, ssp);
+		if (unlikely(!tlb_hit(s->sstag, ssp, 8))) {
+			slow(cpu, in);
+			return false;
+		}
+		store_le(tlb_ptr(s, ssp), 8, ret);
+		cpu->cet.ssp = ssp;
+	}
+	store_le(tlb_ptr(e, sp), 8, ret);
+	cpu->r[R_SP] = sp;
+	cpu->next_rip = target;
+	return true;
+}
+
+static void op_call_rel64(struct cpu *cpu, const struct insn *in)
+{
+	/* CALL to the next instruction leaves the shadow stack alone. */
+	call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0);
+}
+
+/* CALL r64 (FF /2, register form), then IBT (spec 7.2). */
+static void op_call_r64(struct cpu *cpu, const struct insn *in)
+{
+	if (call64(cpu, in, cpu->r[in->rm], cpu->sse_cur))
+		cet_indirect_branch(cpu, in);
+}
+
+/* JMP r64 (FF /4, register form). */
+static void op_jmp_r64(struct cpu *cpu, const struct insn *in)
+{
+	u64 target = cpu->r[in->rm];
+	if (unlikely(cpu_canonical(target) != target)) {
+		slow(cpu, in);
+		return;
+	}
+	cpu->next_rip = target;
+	cet_indirect_branch(cpu, in);
+}
+
+/* RET (C3): the shadow-stack compare (#CP) and the target check (#GP) are
+ * the generic handler's business whenever they fail. */
+static void op_ret64(struct cpu *cpu, const struct insn *in)
+{
+	u64 sp = cpu->r[R_SP], ssp = cpu->cet.ssp;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
+	if (unlikely(!tlb_hit(e->rtag, sp, 8))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 target = load_le(tlb_ptr(e, sp), 8);
+	if (unlikely(cpu_canonical(target) != target)) {
+		slow(cpu, in);
+		return;
+	}
+	if (cpu->sse_cur) {
+		const struct tlb_entry *s = cpu_tlb_entry(cpu, ssp);
+		if (unlikely(!tlb_hit(s->sstag, ssp, 8) ||
+			     load_le(tlb_ptr(s, ssp), 8) != target)) {
+			slow(cpu, in);
+			return;
+		}
+		cpu->cet.ssp = ssp + 8;
+	}
+	cpu->r[R_SP] = sp + 8;
+	cpu->next_rip = target;
+}
+
+static insn_fn branch_variant(const struct insn *in)
+{
+	bool mem = in->flags & IF_MEM;
+	if (in->fn == op_jcc)
+		return op_jcc64;
+	if (in->fn == op_jmp_rel)
+		return op_jmp64;
+	if (in->fn == op_call_rel)
+		return op_call_rel64;
+	if (in->fn == op_call_rm && !mem)
+		return op_call_r64;
+	if (in->fn == op_jmp_rm && !mem)
+		return op_jmp_r64;
+	if (in->fn == op_ret && in->op == 0xc3)
+		return op_ret64;
+	return NULL;
+}
+
+insn_fn fast_ops_variant(const struct insn *in, u8 *run)
+{
+	unsigned form = ea_form(in);
+	insn_fn fn = NULL;
+	if (form != EA_NONE) {
+		fn = load_variant(in, form);
+		if (!fn)
+			fn = store_variant(in, form);
+		if (!fn && in->fn == op_lea && in->opsize == 8)
+			fn = form == EA_B ? op_lea64_b : form == EA_BI ? op_lea64_bi
+			   : form == EA_RIP ? op_lea64_rip : NULL;
+		return fn;
+	}
+	if (in->flags & IF_MEM)
+		return NULL;
+	if ((fn = reg_variant(in)) || (fn = shift_variant(in)))
+		return fn;
+	if (in->fn == op_mov_r_imm && (in->opsize == 8 || in->opsize == 4))
+		return in->opsize == 8 ? op_mov_ri64_reg : op_mov_ri32_reg;
+	if (in->fn == op_push_r && in->opsize == 8)
+		return op_push64_r;
+	if (in->fn == op_push_imm && in->opsize == 8)
+		return op_push64_imm;
+	if (in->fn == op_pop_r && in->opsize == 8)
+		return op_pop64_r;
+	if (in->fn == op_inc_rm && in->opsize == 8)
+		return op_inc64_r;
+	if (in->fn == op_dec_rm && in->opsize == 8)
+		return op_dec64_r;
+	if ((fn = branch_variant(in)))
+		*run = RUN_NEXT;
+	return fn;
+}

@@ -1,0 +1,117 @@
+/* test_fast.c: the Jcc handlers specialized for the instruction before them
+ * in a block (fast_jcc.c) against the generic Jcc, for every producer,
+ * operand size and condition, from random operands and flags. The generic
+ * condition code itself is checked against the host by test_alu. */
+#include "test_alu.h"
+
+#include "cpu/fast_ops.h"
+
+#define N_CASES 400
+
+/* The producer's register form: op r/m, reg (or FF /n for INC/DEC). */
+struct producer {
+	const char *name;
+	u8 op8, opv;
+	int ext; /* ModRM.reg extension, or -1 */
+};
+
+static const struct producer producers[] = {
+	{ "cmp", 0x38, 0x39, -1 }, { "sub", 0x28, 0x29, -1 }, { "and", 0x20, 0x21, -1 },
+	{ "or", 0x08, 0x09, -1 },  { "xor", 0x30, 0x31, -1 }, { "test", 0x84, 0x85, -1 },
+	{ "add", 0x00, 0x01, -1 }, { "inc", 0xfe, 0xff, 0 },  { "dec", 0xfe, 0xff, 1 },
+};
+
+/* Run `code` (one instruction) with the generic handler from state s. */
+static bool run_generic(const u8 *code, unsigned len, const struct xs *s)
+{
+	struct cpu *c = T.cpu;
+	struct insn in;
+	if (decode_insn(T.dt, code, len, 8, &in) != (int)len)
+		return false;
+	memcpy(c->r, s->r, sizeof(c->r));
+	c->eflags = (s->fl & FL_ARITH) | X86_EFLAGS_FIXED;
+	c->cc_op = CC_EAGER;
+	c->rip = 0x400000;
+	c->next_rip = c->rip + len;
+	in.exec(c, &in);
+	return true;
+}
+
+/* Where Jcc cc goes after the producer: generic, then specialized. */
+static bool jcc_agrees(const struct insn *prev, unsigned cc, bool *covered)
+{
+	static const u8 jcc_bytes[16][2] = {
+		{ 0x70, 0x10 }, { 0x71, 0x10 }, { 0x72, 0x10 }, { 0x73, 0x10 },
+		{ 0x74, 0x10 }, { 0x75, 0x10 }, { 0x76, 0x10 }, { 0x77, 0x10 },
+		{ 0x78, 0x10 }, { 0x79, 0x10 }, { 0x7a, 0x10 }, { 0x7b, 0x10 },
+		{ 0x7c, 0x10 }, { 0x7d, 0x10 }, { 0x7e, 0x10 }, { 0x7f, 0x10 },
+	};
+	struct cpu *c = T.cpu, saved;
+	struct insn j;
+	if (decode_insn(T.dt, jcc_bytes[cc], 2, 8, &j) != 2)
+		return false;
+	insn_fn fn = fast_jcc_after(prev, &j);
+	*covered = fn != NULL;
+	if (!fn)
+		return true;
+	saved = *c;
+	u64 at = 0x400010;
+	c->rip = at;
+	c->next_rip = at + 2;
+	j.exec(c, &j);
+	u64 generic = c->next_rip;
+	*c = saved;
+	/* The Jcc as the second instruction of a block starting 16 bytes earlier. */
+	c->cur_block_rip = at - 16;
+	j.next_off = 18;
+	fn(c, &j);
+	u64 fast = c->next_rip;
+	*c = saved;
+	return generic == fast;
+}
+
+static void test_jcc_after(void)
+{
+	static const unsigned sizes[4] = { 1, 2, 4, 8 };
+	for (unsigned p = 0; p < ARRAY_SIZE(producers); p++) {
+		const struct producer *pr = &producers[p];
+		for (unsigned si = 0; si < 4; si++) {
+			unsigned size = sizes[si], covered = 0;
+			group_begin(pr->name, size);
+			for (unsigned i = 0; i < N_CASES; i++) {
+				struct xs s;
+				rnd_state(&s);
+				for (int r = 0; r < 16; r++)
+					s.r[r] = rnd_val(size);
+				unsigned reg = pr->ext >= 0 ? (unsigned)pr->ext : rnd_reg(size, true);
+				unsigned rm = rnd_reg(size, true);
+				if (i % 5 == 0 && pr->ext < 0)
+					rm = reg; /* equal operands: CMP/SUB give ZF, XOR zero */
+				struct enc e = enc_rr(size, 0, 0, size == 1 ? pr->op8 : pr->opv, reg, rm,
+						      size == 1);
+				struct insn prev;
+				decode_insn(T.dt, e.b, e.n, 8, &prev);
+				for (unsigned cc = 0; cc < 16; cc++) {
+					bool cov = false, ok = run_generic(e.b, e.n, &s) &&
+							       jcc_agrees(&prev, cc, &cov);
+					covered += cov;
+					T.gruns++;
+					if (!ok && T.gfails++ == 0)
+						snprintf(T.gfirst, sizeof(T.gfirst),
+							 "condition %u after %02x %02x ...", cc, e.b[0],
+							 e.b[1]);
+				}
+			}
+			report(covered > 0, "%s/%u: some conditions have a specialized Jcc", pr->name,
+			       size * 8);
+			group_end();
+		}
+	}
+}
+
+int main(void)
+{
+	harness_init();
+	test_jcc_after();
+	return 0;
+}
