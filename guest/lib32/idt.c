@@ -15,6 +15,7 @@ struct idt_gate {
 } __packed;
 
 #define GATE_P 0x80
+#define GATE_TASK 0x05
 #define GATE_INTR32 0x0e
 
 extern const u32 idt_stubs[256];
@@ -26,6 +27,11 @@ void idt_set_addr(int vec, u32 addr)
 {
 	idt[vec] = (struct idt_gate){ (u16)addr, KERNEL_CS, 0, GATE_P | GATE_INTR32,
 				      (u16)(addr >> 16) };
+}
+
+void idt_set_task_gate(int vec, u16 tss_sel)
+{
+	idt[vec] = (struct idt_gate){ 0, tss_sel, 0, GATE_P | GATE_TASK, 0 };
 }
 
 u32 idt_stub(int vec)

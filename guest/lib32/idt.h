@@ -30,6 +30,9 @@ void idt_set_handler(int vec, void (*fn)(struct regs *r));
 /* Point a gate at any code (e.g. a handler without ENDBR32). */
 void idt_set_addr(int vec, u32 addr);
 u32 idt_stub(int vec);
+/* A task gate (SDM Vol. 3A, 8.2.5): the event switches to the TSS at
+ * tss_sel; idt_set_addr() makes the vector an interrupt gate again. */
+void idt_set_task_gate(int vec, u16 tss_sel);
 
 /* Called by the stubs only. */
 void idt_dispatch(struct regs *r);
