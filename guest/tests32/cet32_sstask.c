@@ -24,6 +24,9 @@ volatile u32 tb_ssp, tb_f[6], tb_tok, tb_tok_addr;
 
 void task_b_entry(void);
 void task_noendbr(void);
+void task_jmp_back(void);
+#define TSS_SEL_STR "0x18"
+_Static_assert(TSS_SEL == 0x18, "TSS_SEL_STR");
 asm(".pushsection .text\n"
     "task_b_entry:\n\tendbr32\n\t"
     "xor %eax, %eax\n\trdsspd %eax\n\tmov %eax, tb_ssp\n\t"
@@ -34,6 +37,11 @@ asm(".pushsection .text\n"
     "mov tb_tok_addr, %ecx\n\tmov (%ecx), %ecx\n\tmov %ecx, tb_tok\n"
     "1:\tiret\n\tjmp task_b_entry\n"
     "task_noendbr:\n\tnop\n\tiret\n\tjmp task_noendbr\n"
+    /* Record SSP and the token, then JMP back to the startup task. */
+    "task_jmp_back:\n\tendbr32\n\t"
+    "xor %eax, %eax\n\trdsspd %eax\n\tmov %eax, tb_ssp\n\t"
+    "mov tb_tok_addr, %ecx\n\tmov (%ecx), %ecx\n\tmov %ecx, tb_tok\n\t"
+    "ljmp $" TSS_SEL_STR ", $0\n\tjmp task_jmp_back\n"
     ".popsection");
 
 static struct task b;
@@ -110,6 +118,34 @@ static void test_call(enum task_how how, const char *what)
 	       "69: %s: no SSP is written to either TSS", what);
 }
 
+/* 112: JMP there and back with SSE and IBT: each JMP takes the token at
+ * the new TSS+0x68 and pushes no frame; nothing frees a token (only IRET
+ * does, spec 5.12). The JMP back lands after this JMP, which must be an
+ * ENDBR32 (the far-branch IBT rule). One asm: registers come back from
+ * the startup TSS as they were at the JMP. */
+static void test_jmp(void)
+{
+	struct ss_page c = ss_page_new();
+	u32 tok_b = task_b_init(task_jmp_back, 0), tok_c = ss_page_token(&c);
+	u32 tok_a = ss_page_token(&page_a), after = 0;
+	tss_main()->ssp = tok_c;
+	cet_sss_on(tok_a);
+	wrmsr(MSR_IA32_S_CET, CET_SHSTK_EN | CET_WRSS_EN | CET_ENDBR_EN | CET_NO_TRACK_EN);
+	asm volatile("ljmp %1, $0\n\tendbr32\n\trdsspd %0"
+		     : "+r"(after) : "i"(SLOT_B << 3) : "memory", "cc");
+	cet_sss_off();
+	asm volatile("clts" ::: "memory");
+	report(tb_ssp == tok_b && tb_tok == (tok_b | 1),
+	       "112: JMP to a task with SSE: SSP = its busy token, no frame (%#x)", tb_ssp);
+	report(after == tok_c && c.alias[1022] == (tok_c | 1) && task_tr() == TSS_SEL &&
+		       !task_busy(b.sel),
+	       "112: JMP back: SSP = the startup TSS's token %#x, now busy (SSP %#x)", tok_c,
+	       after);
+	report(page_a.alias[1022] == (tok_a | 1) && token_b(tok_b) == (tok_b | 1),
+	       "112: the tokens left by JMP stay busy (%#x %#x)", page_a.alias[1022],
+	       token_b(tok_b));
+}
+
 /* 69: a busy token is #GP(0) after the commit point. */
 static void test_busy(void)
 {
@@ -179,6 +215,7 @@ int main(void)
 	test_busy();
 	test_misaligned();
 	test_ibt();
+	test_jmp();
 	write_cr4(read_cr4() & ~X86_CR4_CET);
 	return report_summary();
 }
