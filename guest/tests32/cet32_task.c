@@ -98,12 +98,12 @@ static void test_with_cet(void)
 
 int main(void)
 {
+	paging_on();
+	test_without_cet();
 	if (!cpu_has(X86_FEATURE_SHSTK) && !cpu_has(X86_FEATURE_IBT)) {
 		report_skip("68: CPUID has neither SHSTK nor IBT: CR4.CET cannot be set");
 		return report_summary();
 	}
-	paging_on();
-	test_without_cet();
 	write_cr0(read_cr0() | X86_CR0_WP);
 	write_cr4(read_cr4() | X86_CR4_CET);
 	test_with_cet();
