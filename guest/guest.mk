@@ -57,9 +57,39 @@ $(GUEST_BENCHES:%=$(GUEST_B)/elf64/%.elf): $(GUEST_B)/elf64/%.elf: \
 $(GUEST_B)/elf64/demo.elf: $(GUEST_B)/obj/demo.o $(GUEST_LIB_OBJS) guest/guest.ld
 	$(GUEST_LINK)
 
+# The 32-bit kit: guests that stay in 32-bit protected mode (legacy
+# mode), for what exists only there or on CPUs without long mode, e.g.
+# task switches. guest/tests32/NAME.c is linked with the portable part of
+# guest/lib and guest/lib32 (startup, GDT/TSS, IDT, FAULT_TRY, 32-bit
+# paging) straight into the ELF32 image $(GUEST_B)/NAME.elf. lib32's
+# headers come first, so "desc.h", "idt.h", "fault.h" and "paging.h" are
+# the 32-bit ones. No libgcc: 32-bit guest code must not divide u64.
+GUEST32_CFLAGS  := $(filter-out -m64 -mcmodel=small -Iguest/lib,$(GUEST_CFLAGS)) \
+	-m32 -Iguest/lib32 -Iguest/lib
+GUEST32_LDFLAGS := $(filter-out -m64,$(GUEST_LDFLAGS)) -m32
+GUEST32_SHARED  := boot alloc pic printf report serial string
+GUEST32_LIB_SRCS := $(GUEST32_SHARED:%=guest/lib/%.c) \
+	$(sort $(wildcard guest/lib32/*.c guest/lib32/*.S))
+GUEST32_LIB_OBJS := $(patsubst guest/%,$(GUEST_B)/obj32/%.o,$(basename $(GUEST32_LIB_SRCS)))
+GUEST32_TESTS    := $(sort $(basename $(notdir $(wildcard guest/tests32/*.c))))
+
+guests: $(GUEST32_TESTS:%=$(GUEST_B)/%.elf)
+
+$(GUEST_B)/obj32/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST32_CFLAGS) $(GUEST_FPU) -MMD -MP -c -o $@ $<
+
+$(GUEST_B)/obj32/%.o: guest/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST32_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(GUEST32_TESTS:%=$(GUEST_B)/%.elf): $(GUEST_B)/%.elf: \
+		$(GUEST_B)/obj32/tests32/%.o $(GUEST32_LIB_OBJS) guest/guest.ld
+	@mkdir -p $(dir $@) && $(GUEST_CC) $(GUEST32_LDFLAGS) -o $@ $(filter %.o,$^)
+
 # Multiboot loaders (QEMU's included) take ELF32 only; the 64-bit code is
 # carried as is, and the program headers keep their (identity) addresses.
 $(GUEST_B)/%.elf: $(GUEST_B)/elf64/%.elf
 	$(GUEST_OBJCOPY) -O elf32-i386 --strip-debug $< $@
 
--include $(wildcard $(GUEST_B)/obj/*.d $(GUEST_B)/obj/*/*.d)
+-include $(wildcard $(GUEST_B)/obj/*.d $(GUEST_B)/obj/*/*.d $(GUEST_B)/obj32/*/*.d)

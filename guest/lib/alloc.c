@@ -11,7 +11,7 @@ static u64 heap_next, heap_end;
 
 void alloc_init(u64 ram_end)
 {
-	heap_next = ALIGN_UP((u64)_end, 4096);
+	heap_next = ALIGN_UP((uintptr_t)_end, 4096);
 	/* The boot page tables identity-map 4 GiB; stay well inside. */
 	heap_end = ram_end < (1ull << 30) ? ram_end : (1ull << 30);
 }
@@ -25,7 +25,7 @@ void *page_alloc_n(size_t n)
 		exit(3);
 	}
 	heap_next += n * 4096;
-	return memset((void *)p, 0, n * 4096);
+	return memset((void *)(uintptr_t)p, 0, n * 4096);
 }
 
 void *page_alloc(void)

@@ -77,21 +77,3 @@ void apic_timer_stop(void)
 	apic_write(APIC_LVT_TIMER, APIC_LVT_MASKED);
 	apic_write(APIC_TIMER_ICR, 0);
 }
-
-void pic_disable(void)
-{
-	/* ICW1..ICW4 then OCW1 (8259A datasheet): remap so that a spurious
-	 * IRQ 7/15 cannot look like an exception, then mask all lines. */
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, PIC_VECTOR_BASE);
-	outb(0xa1, PIC_VECTOR_BASE + 8);
-	outb(0x21, 4);
-	outb(0xa1, 2);
-	outb(0x21, 1);
-	outb(0xa1, 1);
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
-	idt_set_handler(PIC_VECTOR_BASE + 7, ignore);
-	idt_set_handler(PIC_VECTOR_BASE + 15, ignore);
-}

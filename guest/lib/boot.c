@@ -53,7 +53,7 @@ static void copy_info(u32 magic, const struct mb_info *mb)
 	if (mb->flags & MB_INFO_MMAP) {
 		u64 p = mb->mmap_addr, end = p + mb->mmap_length;
 		while (p < end && info.mmap_count < (int)ARRAY_SIZE(info.mmap)) {
-			const struct mb_mmap_entry *e = (const void *)p;
+			const struct mb_mmap_entry *e = (const void *)(uintptr_t)p;
 			info.mmap[info.mmap_count++] = (struct boot_mmap){ e->addr, e->len, e->type };
 			p += e->size + 4;
 		}

@@ -12,7 +12,7 @@ struct sink {
 
 struct spec {
 	int width, prec; /* prec < 0: none */
-	int lng;         /* number of 'l' (z, j, t count as 2) */
+	int lng;         /* 1: long (also z, t), 2: long long (also j) */
 	bool left, zero, plus, space, alt, upper;
 };
 
@@ -46,16 +46,31 @@ static void put_str(struct sink *s, const struct spec *sp, const char *str)
 		pad(s, ' ', sp->width - n);
 }
 
+/* *v /= base, returning the remainder, by shift and subtract: the 32-bit
+ * kit (guest/lib32) links no libgcc, which has the 64-bit division. */
+static unsigned div_small(u64 *v, unsigned base)
+{
+	u64 q = 0, r = 0;
+	for (int i = 63; i >= 0; i--) {
+		r = r << 1 | ((*v >> i) & 1);
+		q <<= 1;
+		if (r >= base) {
+			r -= base;
+			q |= 1;
+		}
+	}
+	*v = q;
+	return (unsigned)r;
+}
+
 static void put_num(struct sink *s, const struct spec *sp, u64 v, unsigned base, bool neg)
 {
 	const char *digits = sp->upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char tmp[24], prefix[3] = "";
 	int n = 0, np = 0;
 
-	while (v || n == 0) {
-		tmp[n++] = digits[v % base];
-		v /= base;
-	}
+	while (v || n == 0)
+		tmp[n++] = digits[div_small(&v, base)];
 	if (sp->prec == 0 && n == 1 && tmp[0] == '0')
 		n = 0; /* "%.0d" of 0 prints nothing (C11 7.21.6.1) */
 	if (neg || sp->plus || sp->space)
@@ -83,12 +98,16 @@ static void put_num(struct sink *s, const struct spec *sp, u64 v, unsigned base,
 
 static u64 arg_unsigned(va_list *ap, int lng)
 {
+	if (lng >= 2)
+		return va_arg(*ap, unsigned long long);
 	return lng ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned int);
 }
 
 static void put_signed(struct sink *s, const struct spec *sp, va_list *ap)
 {
-	s64 v = sp->lng ? va_arg(*ap, long) : va_arg(*ap, int);
+	s64 v = sp->lng >= 2 ? va_arg(*ap, long long)
+	      : sp->lng	     ? va_arg(*ap, long)
+			     : va_arg(*ap, int);
 	put_num(s, sp, v < 0 ? -(u64)v : (u64)v, 10, v < 0);
 }
 
@@ -110,7 +129,8 @@ static const char *convert(struct sink *s, const char *f, va_list *ap)
 		case '.': sp.prec = 0; continue;
 		case 'h': continue;
 		case 'l': sp.lng++; continue;
-		case 'z': case 'j': case 't': sp.lng = 2; continue;
+		case 'z': case 't': sp.lng = 1; continue; /* size_t is a long */
+		case 'j': sp.lng = 2; continue;
 		case '*':
 			if (sp.prec >= 0)
 				sp.prec = va_arg(*ap, int);

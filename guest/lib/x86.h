@@ -203,22 +203,24 @@ static inline void wrmsr(u32 msr, u64 val)
 	asm volatile("wrmsr" ::"a"((u32)val), "d"((u32)(val >> 32)), "c"(msr) : "memory");
 }
 
+/* Control registers are as wide as the mode (unsigned long: 32 bits in
+ * the 32-bit kit, guest/lib32); the helpers take and return u64 in both. */
 #define DEFINE_CR(n)                                                      \
 	static inline u64 read_cr##n(void)                                \
 	{                                                                 \
-		u64 v;                                                    \
+		unsigned long v;                                          \
 		asm volatile("mov %%cr" #n ", %0" : "=r"(v)::"memory");   \
 		return v;                                                 \
 	}                                                                 \
 	static inline void write_cr##n(u64 v)                             \
 	{                                                                 \
-		asm volatile("mov %0, %%cr" #n ::"r"(v) : "memory");      \
+		unsigned long w = (unsigned long)v;                       \
+		asm volatile("mov %0, %%cr" #n ::"r"(w) : "memory");      \
 	}
 DEFINE_CR(0)
 DEFINE_CR(2)
 DEFINE_CR(3)
 DEFINE_CR(4)
-DEFINE_CR(8)
 #undef DEFINE_CR
 
 static inline u64 xgetbv(u32 index)
@@ -240,14 +242,15 @@ static inline void invlpg(const volatile void *va)
 
 static inline u64 read_rflags(void)
 {
-	u64 f;
-	asm volatile("pushfq; popq %0" : "=r"(f)::"memory");
+	unsigned long f;
+	asm volatile("pushf; pop %0" : "=r"(f)::"memory");
 	return f;
 }
 
 static inline void write_rflags(u64 f)
 {
-	asm volatile("pushq %0; popfq" ::"r"(f) : "memory", "cc");
+	unsigned long w = (unsigned long)f;
+	asm volatile("push %0; popf" ::"r"(w) : "memory", "cc");
 }
 
 static inline u16 read_cs(void)
