@@ -2,6 +2,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ struct vm {
 	struct vcpu *vcpu;
 	struct boot_state boot;
 	u64 tsc_hz; /* the vCPU's TSC rate; devices count at BOARD_TSC_HZ */
+	int debugcon_fd; /* -debugcon file, or -1 (stdout or none: not ours) */
 };
 
 /* Device time (BOARD_TSC_HZ ticks) from the guest TSC, and back. */
@@ -55,9 +57,25 @@ static void vm_deadline_changed(void *opaque, u64 t)
 		vm->accel->set_deadline(vm->vcpu, to_tsc(vm, t));
 }
 
+/* The isa-debugcon output: stdout, or a file created or truncated (as
+ * QEMU's file chardev does). Returns the fd, or -1 after an error message. */
+static int open_debugcon(struct vm *vm)
+{
+	const char *path = vm->cfg->debugcon_file;
+	if (!path)
+		return STDOUT_FILENO;
+	vm->debugcon_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (vm->debugcon_fd < 0)
+		log_error("-debugcon %s: %s", path, strerror(errno));
+	return vm->debugcon_fd;
+}
+
 static int make_board(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
+	int debugcon_fd = cfg->debugcon ? open_debugcon(vm) : -1;
+	if (cfg->debugcon && debugcon_fd < 0)
+		return -1;
 	struct board_config bc = {
 		.ram_size = cfg->ram_size,
 		.ncpus = 1,
@@ -67,6 +85,9 @@ static int make_board(struct vm *vm)
 		.debug_exit = cfg->debug_exit,
 		.debug_exit_port = cfg->debug_exit_port,
 		.debug_exit_size = cfg->debug_exit_size,
+		.debugcon = cfg->debugcon,
+		.debugcon_port = cfg->debugcon_port,
+		.debugcon_fd = debugcon_fd,
 		.now = vm_now,
 		.deadline_changed = vm_deadline_changed,
 		.now_opaque = vm,
@@ -301,12 +322,14 @@ static void vm_destroy(struct vm *vm)
 		vm->accel->destroy(vm->vcpu);
 	if (vm->board)
 		board_destroy(vm->board);
+	if (vm->debugcon_fd >= 0)
+		close(vm->debugcon_fd);
 	guest_ram_free(&vm->ram);
 }
 
 int vm_run(const struct vm_config *cfg)
 {
-	struct vm vm = { .cfg = cfg };
+	struct vm vm = { .cfg = cfg, .debugcon_fd = -1 };
 	int status = VM_EXIT_ERROR;
 	if (cfg->trace && log_level < LOG_INFO)
 		log_level = LOG_INFO; /* trace lines are info-level messages */
