@@ -445,7 +445,7 @@ static void usage(FILE *f)
 	fputs("Usage: cetvm -kernel FILE [options]\n"
 	      "Run an x86-64 guest with Intel CET (shadow stacks, IBT).\n\n"
 	      "  -kernel FILE        Linux bzImage, ELF64 or Multiboot v1 (ELF32, a.out kludge)\n"
-	      "  -initrd FILE        initramfs (Linux) or Multiboot module 0\n"
+	      "  -initrd FILE        initramfs (Linux), or Multiboot modules \"FILE [ARGS],...\"\n"
 	      "  -append STRING      kernel command line\n"
 	      "  -m SIZE             RAM: 128 (MiB), 512M, 1G, size=...; 2 MiB to 64 GiB\n"
 	      "                      (default 128M)\n"
@@ -561,7 +561,9 @@ int main(int argc, char **argv)
 		log_error("no kernel given; use -kernel FILE (see -help)");
 		return VM_EXIT_ERROR;
 	}
-	if (check_file(c.cfg.kernel) || (c.cfg.initrd && check_file(c.cfg.initrd)))
+	/* The -initrd files are the loader's to check: for Multiboot it is a
+	 * list of modules with arguments. */
+	if (check_file(c.cfg.kernel))
 		return VM_EXIT_ERROR;
 	return vm_run(&c.cfg);
 }

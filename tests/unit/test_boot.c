@@ -476,6 +476,49 @@ static void test_elf_header_errors(struct ctx *c, u8 *img)
 		   "bad ELF class");
 }
 
+/* -initrd as a Multiboot module list: "a x,,y,b,a" is three modules. */
+static void test_multiboot_modules(struct ctx *c, u8 *img)
+{
+	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
+	const char *k = write_file(c, "mods.elf", img, mk_elf(img, false, s, 1, 0x100000, true));
+	const char *a = write_file(c, "mod-a", "AAAAA", 5), *b = write_file(c, "mod-b", "BB", 2);
+	char list[600], want[3][300], err[256];
+	struct boot_state st;
+	u64 mbi, mods, prev_end = 0;
+	bool ok = true;
+
+	snprintf(list, sizeof(list), "%s x,,y z,%s,%s", a, b, a);
+	snprintf(want[0], sizeof(want[0]), "%s x,y z", a);
+	snprintf(want[1], sizeof(want[1]), "%s", b);
+	snprintf(want[2], sizeof(want[2]), "%s", a);
+	report(load(c, k, list, "", &st, err, sizeof(err)) == 0, "modules: three load (%s)", err);
+	mbi = st.regs.rbx;
+	mods = rd32(c, mbi + 24);
+	report(rd32(c, mbi + 20) == 3 && (rd32(c, mbi) & 8), "modules: mods_count 3");
+	for (int i = 0; i < 3; i++) {
+		u32 start = rd32(c, mods + 16 * i), end = rd32(c, mods + 16 * i + 4);
+		const char *data = i == 1 ? "BB" : "AAAAA";
+		ok = ok && start % 4096 == 0 && start >= prev_end && end - start == strlen(data) &&
+		     memcmp(c->ram.base + start, data, strlen(data)) == 0 &&
+		     !strcmp(ram_str(c, rd32(c, mods + 16 * i + 8)), want[i]) &&
+		     rd32(c, mods + 16 * i + 12) == 0;
+		prev_end = end;
+	}
+	report(ok, "modules: in order, page aligned, contents, strings with args and ',,' as ','");
+	report(prev_end <= RAM_SIZE && mods + 48 <= rd32(c, mbi + 48),
+	       "modules: the list does not run into the memory map");
+
+	snprintf(list, sizeof(list), "%s,", a);
+	expect_err(c, k, list, "module 1 has no file name", "initrd: empty module after ','");
+	snprintf(list, sizeof(list), "%s, x", a);
+	expect_err(c, k, list, "module 1 has no file name", "initrd: module without a file");
+	snprintf(list, sizeof(list), "%s,%s/no-mod arg", a, c->dir);
+	snprintf(want[0], sizeof(want[0]), "%s/no-mod: No such file", c->dir);
+	report(load(c, k, list, "", &st, err, sizeof(err)) == -1 && strstr(err, want[0]) &&
+		       !strstr(err, "arg"),
+	       "initrd: a missing module file is named without its arguments -> '%s'", err);
+}
+
 static void test_initrd_errors(struct ctx *c, u8 *img)
 {
 	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
@@ -526,6 +569,7 @@ int main(void)
 	}
 	test_multiboot_elf(&c, img);
 	test_multiboot_minimal(&c, img);
+	test_multiboot_modules(&c, img);
 	test_aout(&c, img);
 	test_elf64(&c, img);
 	test_mb_placement(&c, img);
