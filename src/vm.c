@@ -140,7 +140,7 @@ static int boot(struct vm *vm)
 {
 	struct boot_params p = { vm->cfg->kernel, vm->cfg->initrd, vm->cfg->append };
 	char err[512];
-	memset(vm->ram.base, 0, vm->ram.size);
+	guest_ram_zero(&vm->ram);
 	if (boot_load(&p, &vm->ram, &vm->boot, err, sizeof(err))) {
 		log_error("%s", err);
 		return -1;

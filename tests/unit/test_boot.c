@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
@@ -557,6 +558,28 @@ static void test_misc_errors(struct ctx *c, u8 *img)
 	report(boot_load(&p, &save, &st, NULL, 0) == -1, "error: errlen 0 is fine");
 }
 
+/* Zeroing RAM for a (re)boot gives the pages back instead of writing them. */
+static void test_ram_zero(void)
+{
+	struct guest_ram r;
+	unsigned char vec[4];
+	bool zero = true;
+
+	if (guest_ram_alloc(&r, 64 * MIB)) {
+		report(0, "guest_ram_alloc 64 MiB");
+		return;
+	}
+	for (u64 a = 0; a < r.size; a += MIB)
+		r.base[a] = 0x5a;
+	guest_ram_zero(&r);
+	report(mincore(r.base, 4 * 4096, vec) == 0 && !(vec[0] & 1) && !(vec[3] & 1),
+	       "guest_ram_zero: touched pages are no longer resident");
+	for (u64 a = 0; a < r.size && zero; a += MIB / 2)
+		zero = r.base[a] == 0;
+	report(zero, "guest_ram_zero: RAM reads as zero");
+	guest_ram_free(&r);
+}
+
 int main(void)
 {
 	static struct ctx c;
@@ -579,6 +602,7 @@ int main(void)
 	test_elf_header_errors(&c, img);
 	test_initrd_errors(&c, img);
 	test_misc_errors(&c, img);
+	test_ram_zero();
 	for (int i = 0; i < c.nfiles; i++)
 		unlink(c.files[i]);
 	rmdir(c.dir);
