@@ -86,6 +86,11 @@ static int mb_parse_aout(struct boot_image *img, u64 off, char *err, size_t errl
 			return boot_err(err, errlen, img->path,
 					"Multiboot load range extends past the end of the file");
 	}
+	/* 32-bit load addresses: the image must end at or below 4 GiB. */
+	if ((u64)load_addr + load_size > GIB4)
+		return boot_err(err, errlen, img->path,
+				"Multiboot image at load_addr 0x%x does not fit below 4 GiB",
+				load_addr);
 	mem_size = load_size;
 	if (bss_end != 0) {
 		if ((u64)bss_end < load_addr + load_size)

@@ -389,6 +389,7 @@ static void test_aout_errors(struct ctx *c, u8 *img)
 	const u32 past[5] = { 0x200040, 0x200000, 0x300000, 0, 0x200080 };
 	const u32 bss[5] = { 0x200040, 0x200000, 0x200800, 0x200400, 0x200080 };
 	const u32 low[5] = { 0x8040, 0x8000, 0, 0, 0x8040 };
+	const u32 top[5] = { 0xfffff040, 0xfffff000, 0, 0xfffff001, 0xfffff040 };
 
 	memset(img, 0, 0x1000);
 	put_mb_header(img, 0x40, 0, above);
@@ -403,6 +404,9 @@ static void test_aout_errors(struct ctx *c, u8 *img)
 	put_mb_header(img, 0x40, 0, low);
 	expect_err(c, write_file(c, "a4", img, 0x1000), NULL, "overlaps the loader area",
 		   "a.out image over the loader area");
+	put_mb_header(img, 0x40, 0, top);
+	expect_err(c, write_file(c, "a6", img, 0x2000), NULL, "does not fit below 4 GiB",
+		   "a.out whole file from 0xfffff000 crosses 4 GiB");
 	memset(img, 0, 0x1000);
 	put_mb_header(img, 0, 0, NULL);
 	put32(img + 4, 1u << 16);
