@@ -23,9 +23,20 @@
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP, CLI_TRACE_HELP };
 
+#define CLI_MAX_CHARDEVS 8
+
+/* A -chardev backend: where a device's output goes. */
+struct cli_chardev {
+	char id[64];
+	char path[1024]; /* "": stdout */
+};
+
 struct cli {
 	struct vm_config cfg;
 	enum cli_action action;
+	struct cli_chardev chardev[CLI_MAX_CHARDEVS];
+	int nchardev;
+	char debugcon_chardev[64]; /* -device isa-debugcon,chardev=ID, resolved after parsing */
 };
 
 struct cli_option {
@@ -172,6 +183,89 @@ static int debug_exit_props(struct cli *c, const char *opt, const char *arg, cha
 	return 0;
 }
 
+/* -chardev stdio|file|null,id=ID[,path=FILE]: only as a debugcon backend. */
+static int opt_chardev(struct cli *c, const char *opt, const char *arg)
+{
+	char buf[1100], *item, *save = NULL;
+	struct cli_chardev *cd = &c->chardev[c->nchardev];
+	bool file = !strncmp(arg, "file,", 5);
+
+	if (strlen(arg) >= sizeof(buf) || c->nchardev == CLI_MAX_CHARDEVS)
+		return bad(opt, arg, "bad value");
+	if (!file && strncmp(arg, "null,", 5) && strncmp(arg, "stdio,", 6))
+		return bad(opt, arg, "unsupported backend (stdio, file, null)");
+	strcpy(buf, arg);
+	memset(cd, 0, sizeof(*cd));
+	if (!strncmp(arg, "null,", 5))
+		strcpy(cd->path, "/dev/null");
+	strtok_r(buf, ",", &save); /* the backend */
+	for (item = strtok_r(NULL, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "id=", 3) && strlen(item + 3) < sizeof(cd->id))
+			strcpy(cd->id, item + 3);
+		else if (file && !strncmp(item, "path=", 5) && item[5] &&
+			 strlen(item + 5) < sizeof(cd->path))
+			strcpy(cd->path, item + 5);
+		else
+			return bad(opt, arg, "bad property (id=, and path= for file)");
+	}
+	if (!cd->id[0] || (file && !cd->path[0]))
+		return bad(opt, arg, file ? "needs id= and path=" : "needs id=");
+	c->nchardev++;
+	return 0;
+}
+
+/* -debugcon stdio|file:PATH|null|none: isa-debugcon at port 0xe9. */
+static int opt_debugcon(struct cli *c, const char *opt, const char *arg)
+{
+	c->cfg.debugcon = true;
+	c->cfg.debugcon_file = NULL;
+	if (!strncmp(arg, "file:", 5) && arg[5])
+		c->cfg.debugcon_file = arg + 5;
+	else if (!strcmp(arg, "null"))
+		c->cfg.debugcon_file = "/dev/null";
+	else if (!strcmp(arg, "none"))
+		c->cfg.debugcon = false;
+	else if (strcmp(arg, "stdio"))
+		return bad(opt, arg, "use stdio, file:PATH, null or none");
+	return 0;
+}
+
+/* isa-debugcon properties: chardev=ID (required), iobase= (default 0xe9). */
+static int debugcon_props(struct cli *c, const char *opt, const char *arg, char *props)
+{
+	char *item, *save = NULL;
+	u64 base = 0xe9;
+
+	c->debugcon_chardev[0] = '\0';
+	for (item = strtok_r(props, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(item, "chardev=", 8) && strlen(item + 8) < sizeof(c->debugcon_chardev))
+			strcpy(c->debugcon_chardev, item + 8);
+		else if (!strncmp(item, "iobase=", 7) && parse_u64(item + 7, &base) && base < 0x10000)
+			continue;
+		else
+			return bad(opt, arg, "bad isa-debugcon property (chardev=ID, iobase=N)");
+	}
+	if (!c->debugcon_chardev[0])
+		return bad(opt, arg, "isa-debugcon needs chardev=ID");
+	c->cfg.debugcon = true;
+	c->cfg.debugcon_port = (u16)base;
+	return 0;
+}
+
+/* Point -device isa-debugcon at its -chardev (which may come later). */
+static int resolve_debugcon(struct cli *c)
+{
+	if (!c->debugcon_chardev[0])
+		return 0;
+	for (int i = 0; i < c->nchardev; i++) {
+		if (!strcmp(c->chardev[i].id, c->debugcon_chardev)) {
+			c->cfg.debugcon_file = c->chardev[i].path[0] ? c->chardev[i].path : NULL;
+			return 0;
+		}
+	}
+	return bad("-device isa-debugcon", c->debugcon_chardev, "no -chardev with this id");
+}
+
 static int opt_device(struct cli *c, const char *opt, const char *arg)
 {
 	char buf[256], *props;
@@ -184,9 +278,11 @@ static int opt_device(struct cli *c, const char *opt, const char *arg)
 	buf[n] = '\0';
 	if (!strcmp(buf, "isa-debug-exit"))
 		return debug_exit_props(c, opt, arg, props);
+	if (!strcmp(buf, "isa-debugcon"))
+		return debugcon_props(c, opt, arg, props);
 	if (!strcmp(buf, "pc-testdev") || !strcmp(buf, "pci-testdev"))
 		return 0; /* accepted for kvm-unit-tests' runner; not emulated */
-	return bad(opt, arg, "unsupported device (isa-debug-exit is the one there is)");
+	return bad(opt, arg, "unsupported device (isa-debug-exit and isa-debugcon are the ones there are)");
 }
 
 static int set_accel(struct cli *c, const char *opt, const char *arg, const char *name)
@@ -353,6 +449,8 @@ static const struct cli_option options[] = {
 	{ "cpu", true, opt_cpu },
 	{ "serial", true, opt_serial },
 	{ "device", true, opt_device },
+	{ "chardev", true, opt_chardev },
+	{ "debugcon", true, opt_debugcon },
 	{ "machine", true, opt_machine },
 	{ "M", true, opt_machine },
 	{ "accel", true, opt_accel },
@@ -383,7 +481,7 @@ static void usage(FILE *f)
 	      "       cetvm -loadvm FILE [options]\n"
 	      "Run an x86-64 guest with Intel CET (shadow stacks, IBT).\n\n"
 	      "  -kernel FILE        Linux bzImage, ELF64 or Multiboot v1 (ELF32, a.out kludge)\n"
-	      "  -initrd FILE        initramfs (Linux) or Multiboot module 0\n"
+	      "  -initrd FILE        initramfs (Linux), or Multiboot modules \"FILE [ARGS],...\"\n"
 	      "  -append STRING      kernel command line\n"
 	      "  -m SIZE             RAM: 128 (MiB), 512M, 1G, size=...; 2 MiB to 64 GiB\n"
 	      "                      (default 128M)\n"
@@ -393,6 +491,9 @@ static void usage(FILE *f)
 	      "  -serial stdio|none  COM1 on stdin/stdout (default stdio)\n"
 	      "  -device isa-debug-exit[,iobase=0xf4,iosize=4]\n"
 	      "                      exit with status (value << 1) | 1 on a write\n"
+	      "  -debugcon stdio|file:PATH|null, or\n"
+	      "  -device isa-debugcon,chardev=ID[,iobase=0xe9] -chardev stdio|file|null,id=ID[,path=PATH]\n"
+	      "                      port 0xe9 console (bytes written go to the chardev)\n"
 	      "  -machine accel=emu|kvm, -accel emu|kvm, -enable-kvm\n"
 	      "                      accelerator: cetvm's CPU (default) or /dev/kvm\n"
 	      "  -no-reboot          exit (status 2) on a guest triple fault\n"
@@ -445,7 +546,7 @@ static int parse_args(struct cli *c, int argc, char **argv)
 		if (o->fn(c, a, o->has_arg ? argv[++i] : NULL))
 			return -1;
 	}
-	return 0;
+	return resolve_debugcon(c);
 }
 
 /* Report a missing or unreadable file now, before a machine is built. */
@@ -524,7 +625,9 @@ int main(int argc, char **argv)
 		log_error("no kernel given; use -kernel FILE (see -help)");
 		return VM_EXIT_ERROR;
 	}
-	if (check_file(c.cfg.kernel) || (c.cfg.initrd && check_file(c.cfg.initrd)))
+	/* The -initrd files are the loader's to check: for Multiboot it is a
+	 * list of modules with arguments. */
+	if (check_file(c.cfg.kernel))
 		return VM_EXIT_ERROR;
 	return vm_run(&c.cfg);
 }

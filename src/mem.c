@@ -2,6 +2,7 @@
 #include "mem.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/mman.h>
 
 int guest_ram_alloc(struct guest_ram *ram, u64 size)
@@ -21,4 +22,12 @@ void guest_ram_free(struct guest_ram *ram)
 		munmap(ram->base, ram->size);
 	ram->base = NULL;
 	ram->size = 0;
+}
+
+void guest_ram_zero(struct guest_ram *ram)
+{
+	/* MADV_DONTNEED on a private anonymous mapping: the next access sees
+	 * zero-filled pages (madvise(2)). */
+	if (ram->size && madvise(ram->base, ram->size, MADV_DONTNEED) != 0)
+		memset(ram->base, 0, ram->size);
 }

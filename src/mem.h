@@ -28,5 +28,9 @@ static inline void *guest_ptr(const struct guest_ram *ram, u64 gpa, u64 len)
 /* Allocate zeroed RAM (anonymous mmap). Returns 0 or -errno. */
 int guest_ram_alloc(struct guest_ram *ram, u64 size);
 void guest_ram_free(struct guest_ram *ram);
+/* Make all of RAM read as zero again (a reboot) without touching it: the
+ * pages go back to the kernel and fault in as zero pages, so a large -m
+ * costs no host memory until the guest uses it. */
+void guest_ram_zero(struct guest_ram *ram);
 
 #endif

@@ -2,6 +2,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,9 +52,25 @@ static void vm_deadline_changed(void *opaque, u64 t)
 		vm->accel->set_deadline(vm->vcpu, to_tsc(vm, t));
 }
 
+/* The isa-debugcon output: stdout, or a file created or truncated (as
+ * QEMU's file chardev does). Returns the fd, or -1 after an error message. */
+static int open_debugcon(struct vm *vm)
+{
+	const char *path = vm->cfg.debugcon_file;
+	if (!path)
+		return STDOUT_FILENO;
+	vm->debugcon_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (vm->debugcon_fd < 0)
+		log_error("-debugcon %s: %s", path, strerror(errno));
+	return vm->debugcon_fd;
+}
+
 static int make_board(struct vm *vm)
 {
 	const struct vm_config *cfg = &vm->cfg;
+	int debugcon_fd = cfg->debugcon ? open_debugcon(vm) : -1;
+	if (cfg->debugcon && debugcon_fd < 0)
+		return -1;
 	struct board_config bc = {
 		.ram_size = cfg->ram_size,
 		.ncpus = 1,
@@ -63,6 +80,9 @@ static int make_board(struct vm *vm)
 		.debug_exit = cfg->debug_exit,
 		.debug_exit_port = cfg->debug_exit_port,
 		.debug_exit_size = cfg->debug_exit_size,
+		.debugcon = cfg->debugcon,
+		.debugcon_port = cfg->debugcon_port,
+		.debugcon_fd = debugcon_fd,
 		.now = vm_now,
 		.deadline_changed = vm_deadline_changed,
 		.now_opaque = vm,
@@ -127,7 +147,7 @@ static int boot(struct vm *vm)
 {
 	struct boot_params p = { vm->cfg.kernel, vm->cfg.initrd, vm->cfg.append };
 	char err[512];
-	memset(vm->ram.base, 0, vm->ram.size);
+	guest_ram_zero(&vm->ram);
 	if (boot_load(&p, &vm->ram, &vm->boot, err, sizeof(err))) {
 		log_error("%s", err);
 		return -1;
@@ -322,6 +342,8 @@ static void vm_destroy(struct vm *vm)
 		vm->accel->destroy(vm->vcpu);
 	if (vm->board)
 		board_destroy(vm->board);
+	if (vm->debugcon_fd >= 0)
+		close(vm->debugcon_fd);
 	guest_ram_free(&vm->ram);
 	for (size_t i = 0; i < ARRAY_SIZE(vm->snap_str); i++)
 		free(vm->snap_str[i]);
@@ -372,7 +394,7 @@ static int build(struct vm *vm, struct snap_in *in)
 
 int vm_run(const struct vm_config *cfg)
 {
-	struct vm vm = { .cfg = *cfg, .quit_status = -1 };
+	struct vm vm = { .cfg = *cfg, .quit_status = -1, .debugcon_fd = -1 };
 	struct snap_in in = { 0 };
 	int status = VM_EXIT_ERROR;
 	if (cfg->trace && log_level < LOG_INFO)

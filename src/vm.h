@@ -24,6 +24,9 @@ struct vm_config {
 	bool debug_exit;    /* -device isa-debug-exit given */
 	u16 debug_exit_port;
 	u8 debug_exit_size;
+	bool debugcon;      /* -debugcon or -device isa-debugcon given */
+	u16 debugcon_port;  /* 0: 0xe9 */
+	const char *debugcon_file; /* NULL: stdout; else created or truncated */
 	bool no_reboot;
 	unsigned trace;     /* TRACE_* bits from -trace */
 	u64 max_insns;      /* stop after this many guest instructions, 0 = no limit */

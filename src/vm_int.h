@@ -24,6 +24,7 @@ struct vm {
 	struct vcpu *vcpu;
 	struct boot_state boot;
 	u64 tsc_hz; /* the vCPU's TSC rate; devices count at BOARD_TSC_HZ */
+	int debugcon_fd; /* -debugcon file, or -1 (stdout or none: not ours) */
 	struct vcpu_cpuid cpuid; /* the guest's */
 	struct monitor *mon;
 	bool paused;

@@ -216,25 +216,42 @@ int boot_load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *siz
 	return r;
 }
 
+/* The modules, each at the next page after the one before. */
+static int load_modules(struct boot_mb_info *mi, struct guest_ram *ram, u64 end, char *err,
+			size_t errlen)
+{
+	for (unsigned i = 0; i < mi->nmods; i++) {
+		struct boot_mb_module *m = &mi->mod[i];
+		m->addr = align_up(end, PAGE);
+		if (boot_load_initrd(m->path, ram, m->addr, &m->size, err, errlen))
+			return -1;
+		end = m->addr + m->size;
+	}
+	return 0;
+}
+
 static int place_info(const struct boot_params *p, struct guest_ram *ram, u64 kernel_end,
 		      u64 *mbi, char *err, size_t errlen)
 {
-	struct boot_mb_info mi = { p->kernel, p->append ? p->append : "", p->initrd, 0, 0 };
-	u64 size = boot_mb_info_size(&mi), end;
+	struct boot_mb_info mi = { .kernel_path = p->kernel, .append = p->append ? p->append : "" };
+	u64 size, end;
+	int r = -1;
 
+	if (p->initrd && boot_mb_parse_modules(p->initrd, &mi, err, errlen))
+		goto out;
+	size = boot_mb_info_size(&mi);
 	*mbi = info_addr(kernel_end, size);
 	end = *mbi + size;
 	if (end > ram->size)
-		return err_ram(err, errlen, p->kernel, end, ram->size);
-	if (end > GIB4)
-		return boot_err(err, errlen, p->kernel,
-				"ends above 4 GiB; no room for the Multiboot information");
-	if (p->initrd) {
-		mi.initrd_addr = align_up(end, PAGE);
-		if (boot_load_initrd(p->initrd, ram, mi.initrd_addr, &mi.initrd_size, err, errlen))
-			return -1;
-	}
-	return boot_mb_write_info(&mi, ram, *mbi, err, errlen);
+		r = err_ram(err, errlen, p->kernel, end, ram->size);
+	else if (end > GIB4)
+		r = boot_err(err, errlen, p->kernel,
+			     "ends above 4 GiB; no room for the Multiboot information");
+	else if (!load_modules(&mi, ram, end, err, errlen))
+		r = boot_mb_write_info(&mi, ram, *mbi, err, errlen);
+out:
+	boot_mb_free_modules(&mi);
+	return r;
 }
 
 /* GDT (SDM Vol. 3 §3.4.5): null, 64-bit code, flat data, flat 32-bit code. */

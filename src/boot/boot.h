@@ -23,7 +23,8 @@
  *   kernel         where its segments say; must not touch 0x1000-0x8fff
  *   info area      next 4 KiB boundary after the kernel's highest byte:
  *                  Multiboot info, module list, memory map, strings
- *   initrd         next 4 KiB boundary after the info area (module 0)
+ *   modules        from the next 4 KiB boundary after the info area, each
+ *                  at the next 4 KiB boundary after the one before
  * Everything the guest is told about (info, initrd) lies below 4 GiB.
  *
  * Memory map given to the guest (Multiboot mmap, type 1 = available):
@@ -36,8 +37,9 @@
  *
  * Multiboot information (flags 0x24d): mem_lower/mem_upper (bit 0),
  * cmdline (bit 2) = "<kernel path> <append>" exactly as QEMU builds it,
- * mods (bit 3): 0 modules, or 1 with the initrd (4 KiB aligned, mod_end
- * exclusive, string = the initrd path), mmap (bit 6), boot_loader_name
+ * mods (bit 3): the -initrd list split as QEMU does (',' between modules,
+ * ",," for a literal comma, each "<file>[ <args>]"; mod_end exclusive,
+ * string = the whole entry, 4 KiB aligned), mmap (bit 6), boot_loader_name
  * (bit 9) = "cetvm".
  *
  * Initial state, Multiboot (Multiboot v1 spec §3.2):
@@ -85,7 +87,7 @@
 
 struct boot_params {
 	const char *kernel; /* required */
-	const char *initrd; /* NULL: no module */
+	const char *initrd; /* Linux: the initrd; Multiboot: the module list; NULL: none */
 	const char *append; /* NULL or "": empty command line */
 };
 

@@ -92,13 +92,29 @@ enum boot_mb_kind {
  * Returns a boot_mb_kind, or -1 with err set. */
 int boot_mb_parse(struct boot_image *img, char *err, size_t errlen);
 
+/* A Multiboot module from -initrd. */
+struct boot_mb_module {
+	const char *string; /* "<file>[ <args>]": the module string the guest sees */
+	const char *path;   /* <file>: the string up to its first space */
+	u64 addr, size;     /* where boot.c loaded it */
+};
+
+#define BOOT_MB_MAX_MODS 64
+
 /* Everything the info area needs to know. */
 struct boot_mb_info {
 	const char *kernel_path, *append;
-	const char *initrd_path; /* NULL: no module */
-	u64 initrd_addr, initrd_size;
+	unsigned nmods;
+	struct boot_mb_module mod[BOOT_MB_MAX_MODS];
+	char *strings; /* owns the module strings and paths */
 };
-/* Bytes the info area needs (before the initrd). */
+/* Split -initrd as QEMU does for Multiboot: modules separated by ',', with
+ * ",," standing for a literal comma; each module is "<file>[ <args>]".
+ * Fills mi->nmods and the strings of mi->mod (free with
+ * boot_mb_free_modules). Returns 0, or -1 with err set. */
+int boot_mb_parse_modules(const char *list, struct boot_mb_info *mi, char *err, size_t errlen);
+void boot_mb_free_modules(struct boot_mb_info *mi);
+/* Bytes the info area needs (before the modules). */
 u64 boot_mb_info_size(const struct boot_mb_info *mi);
 /* Write the info area at `addr` (room checked by the caller; re-checked
  * here). Returns 0 or -1 with err set. */

@@ -1,4 +1,5 @@
 /* multiboot.c: Multiboot v1 header parsing (incl. the a.out kludge) and the info structure. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "boot.h"
@@ -85,6 +86,11 @@ static int mb_parse_aout(struct boot_image *img, u64 off, char *err, size_t errl
 			return boot_err(err, errlen, img->path,
 					"Multiboot load range extends past the end of the file");
 	}
+	/* 32-bit load addresses: the image must end at or below 4 GiB. */
+	if ((u64)load_addr + load_size > GIB4)
+		return boot_err(err, errlen, img->path,
+				"Multiboot image at load_addr 0x%x does not fit below 4 GiB",
+				load_addr);
 	mem_size = load_size;
 	if (bss_end != 0) {
 		if ((u64)bss_end < load_addr + load_size)
@@ -120,6 +126,52 @@ int boot_mb_parse(struct boot_image *img, char *err, size_t errlen)
 	return mb_parse_aout(img, (u64)off, err, errlen) ? -1 : BOOT_MB_AOUT;
 }
 
+int boot_mb_parse_modules(const char *list, struct boot_mb_info *mi, char *err, size_t errlen)
+{
+	size_t len = strlen(list);
+	char *out, *start;
+
+	mi->nmods = 0;
+	/* Unescaped strings, then the paths: each at most as long as the list. */
+	mi->strings = start = out = malloc(2 * (len + 1));
+	if (!out)
+		return boot_err(err, errlen, list, "out of memory");
+	for (const char *p = list;; p++) {
+		if (*p == ',' && p[1] == ',') {
+			*out++ = *p++;
+		} else if (*p && *p != ',') {
+			*out++ = *p;
+		} else {
+			*out++ = '\0';
+			if (mi->nmods == BOOT_MB_MAX_MODS)
+				return boot_err(err, errlen, list, "more than %d Multiboot modules",
+						BOOT_MB_MAX_MODS);
+			mi->mod[mi->nmods++].string = start;
+			start = out;
+			if (!*p)
+				break;
+		}
+	}
+	for (unsigned i = 0; i < mi->nmods; i++) {
+		const char *s = mi->mod[i].string;
+		size_t n = strcspn(s, " ");
+		if (n == 0)
+			return boot_err(err, errlen, list, "Multiboot module %u has no file name", i);
+		memcpy(out, s, n);
+		out[n] = '\0';
+		mi->mod[i].path = out;
+		out += n + 1;
+	}
+	return 0;
+}
+
+void boot_mb_free_modules(struct boot_mb_info *mi)
+{
+	free(mi->strings);
+	mi->strings = NULL;
+	mi->nmods = 0;
+}
+
 /* Layout of the info area, relative to its start. */
 struct mb_layout {
 	u64 mods, mmap, cmdline, modstr, loader, end;
@@ -128,10 +180,12 @@ struct mb_layout {
 static void mb_layout(const struct boot_mb_info *mi, struct mb_layout *l)
 {
 	l->mods = MBI_SIZE;
-	l->mmap = l->mods + MB_MOD_SIZE;
+	l->mmap = l->mods + mi->nmods * MB_MOD_SIZE;
 	l->cmdline = l->mmap + MB_MMAP_MAX * MB_MMAP_ENTRY_SIZE;
 	l->modstr = l->cmdline + strlen(mi->kernel_path) + 1 + strlen(mi->append) + 1;
-	l->loader = l->modstr + (mi->initrd_path ? strlen(mi->initrd_path) + 1 : 0);
+	l->loader = l->modstr;
+	for (unsigned i = 0; i < mi->nmods; i++)
+		l->loader += strlen(mi->mod[i].string) + 1;
 	l->end = l->loader + sizeof(MB_LOADER_NAME);
 }
 
@@ -177,8 +231,11 @@ static void mb_write_strings(u8 *base, const struct boot_mb_info *mi, const stru
 	memcpy(base + l->cmdline, mi->kernel_path, klen);
 	base[l->cmdline + klen] = ' ';
 	memcpy(base + l->cmdline + klen + 1, mi->append, strlen(mi->append) + 1);
-	if (mi->initrd_path)
-		memcpy(base + l->modstr, mi->initrd_path, strlen(mi->initrd_path) + 1);
+	u64 at = l->modstr;
+	for (unsigned i = 0; i < mi->nmods; i++) {
+		memcpy(base + at, mi->mod[i].string, strlen(mi->mod[i].string) + 1);
+		at += strlen(mi->mod[i].string) + 1;
+	}
 	memcpy(base + l->loader, MB_LOADER_NAME, sizeof(MB_LOADER_NAME));
 }
 
@@ -201,15 +258,17 @@ int boot_mb_write_info(const struct boot_mb_info *mi, struct guest_ram *ram, u64
 	boot_put32(p + MBI_MEM_LOWER, LOW_MEM_END >> 10);
 	boot_put32(p + MBI_MEM_UPPER, (u32)((upper_end - MIB) >> 10));
 	boot_put32(p + MBI_CMDLINE, (u32)(addr + l.cmdline));
-	boot_put32(p + MBI_MODS_COUNT, mi->initrd_path ? 1 : 0);
+	boot_put32(p + MBI_MODS_COUNT, mi->nmods);
 	boot_put32(p + MBI_MODS_ADDR, (u32)(addr + l.mods));
 	boot_put32(p + MBI_MMAP_LENGTH, mb_write_mmap(p + l.mmap, ram->size));
 	boot_put32(p + MBI_MMAP_ADDR, (u32)(addr + l.mmap));
 	boot_put32(p + MBI_BOOT_LOADER_NAME, (u32)(addr + l.loader));
-	if (mi->initrd_path) {
-		boot_put32(p + l.mods, (u32)mi->initrd_addr);
-		boot_put32(p + l.mods + 4, (u32)(mi->initrd_addr + mi->initrd_size));
-		boot_put32(p + l.mods + 8, (u32)(addr + l.modstr));
+	for (unsigned i = 0, str = (u32)(addr + l.modstr); i < mi->nmods; i++) {
+		const struct boot_mb_module *m = &mi->mod[i];
+		boot_put32(p + l.mods + i * MB_MOD_SIZE, (u32)m->addr);
+		boot_put32(p + l.mods + i * MB_MOD_SIZE + 4, (u32)(m->addr + m->size));
+		boot_put32(p + l.mods + i * MB_MOD_SIZE + 8, str);
+		str += (u32)strlen(m->string) + 1;
 	}
 	mb_write_strings(p, mi, &l);
 	return 0;

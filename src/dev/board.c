@@ -12,6 +12,7 @@
 
 #include "../log.h"
 #include "debug_exit.h"
+#include "debugcon.h"
 #include "devsnap.h"
 #include "fwcfg.h"
 #include "ioapic.h"
@@ -43,6 +44,7 @@ struct board {
 	struct uart com1;
 	struct fwcfg fwcfg;
 	struct debug_exit debug_exit;
+	struct debugcon debugcon;
 	struct port92 port92;
 	struct kbc kbc;
 	struct pcihost pcihost;
@@ -60,6 +62,10 @@ struct board {
 
 enum board_bus { ON_PIO, ON_MMIO };
 
+/* Where a device's range comes from: the table, or the config (the
+ * optional devices, present only when the command line asks). */
+enum board_place { FIXED, CFG_DEBUG_EXIT, CFG_DEBUGCON };
+
 /* A fixed device: where it sits and which part of struct board it is. */
 struct board_dev {
 	const char *name;
@@ -69,7 +75,7 @@ struct board_dev {
 	bus_read_fn read;
 	bus_write_fn write;
 	size_t state; /* offsetof(struct board, <device>) */
-	bool debug_exit; /* base and size from the config; only if enabled */
+	enum board_place place;
 };
 
 #define AT(field) offsetof(struct board, field)
@@ -78,26 +84,27 @@ static u64 board_com1_read(void *opaque, u64 offset, unsigned size);
 
 /* STYLE.md rule 10: the machine's fixed devices, in one table. */
 static const struct board_dev board_devs[] = {
-	{"pic-master", ON_PIO, PIC_MASTER_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[0]), false},
-	{"pic-slave", ON_PIO, PIC_SLAVE_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[1]), false},
-	{"elcr", ON_PIO, PIC_ELCR_BASE, PIC_IO_LEN, 1, pic_elcr_read, pic_elcr_write, AT(pic), false},
-	{"pit", ON_PIO, PIT_IO_BASE, PIT_IO_LEN, 1, pit_io_read, pit_io_write, AT(pit), false},
-	{"port61", ON_PIO, PIT_PORT61, 1, 1, pit_port61_read, pit_port61_write, AT(pit), false},
-	{"kbc", ON_PIO, KBC_CMD_PORT, 1, 1, kbc_io_read, kbc_io_write, AT(kbc), false},
-	{"rtc", ON_PIO, RTC_IO_BASE, RTC_IO_LEN, 1, rtc_io_read, rtc_io_write, AT(rtc), false},
-	{"post", ON_PIO, POST_PORT, 1, 1 | 2 | 4, NULL, NULL, 0, false},
-	{"port92", ON_PIO, PORT92_IO_BASE, 1, 1, port92_io_read, port92_io_write, AT(port92), false},
-	{"vga", ON_PIO, VGA_BASE, VGA_LEN, 1 | 2, NULL, NULL, 0, false},
-	{"com1", ON_PIO, COM1_BASE, UART_IO_LEN, 1, board_com1_read, uart_io_write, AT(com1), false},
+	{"pic-master", ON_PIO, PIC_MASTER_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[0]), FIXED},
+	{"pic-slave", ON_PIO, PIC_SLAVE_BASE, PIC_IO_LEN, 1, pic_io_read, pic_io_write, AT(pic.chip[1]), FIXED},
+	{"elcr", ON_PIO, PIC_ELCR_BASE, PIC_IO_LEN, 1, pic_elcr_read, pic_elcr_write, AT(pic), FIXED},
+	{"pit", ON_PIO, PIT_IO_BASE, PIT_IO_LEN, 1, pit_io_read, pit_io_write, AT(pit), FIXED},
+	{"port61", ON_PIO, PIT_PORT61, 1, 1, pit_port61_read, pit_port61_write, AT(pit), FIXED},
+	{"kbc", ON_PIO, KBC_CMD_PORT, 1, 1, kbc_io_read, kbc_io_write, AT(kbc), FIXED},
+	{"rtc", ON_PIO, RTC_IO_BASE, RTC_IO_LEN, 1, rtc_io_read, rtc_io_write, AT(rtc), FIXED},
+	{"post", ON_PIO, POST_PORT, 1, 1 | 2 | 4, NULL, NULL, 0, FIXED},
+	{"port92", ON_PIO, PORT92_IO_BASE, 1, 1, port92_io_read, port92_io_write, AT(port92), FIXED},
+	{"vga", ON_PIO, VGA_BASE, VGA_LEN, 1 | 2, NULL, NULL, 0, FIXED},
+	{"com1", ON_PIO, COM1_BASE, UART_IO_LEN, 1, board_com1_read, uart_io_write, AT(com1), FIXED},
 	{"fw_cfg", ON_PIO, FWCFG_IO_BASE, FWCFG_IO_LEN, 1 | 2, fwcfg_io_read, fwcfg_io_write, AT(fwcfg),
-	 false},
+	 FIXED},
 	{"pci-host", ON_PIO, PCIHOST_IO_BASE, PCIHOST_IO_LEN, 1 | 2 | 4, pcihost_io_read, pcihost_io_write,
-	 AT(pcihost), false},
-	{"isa-debug-exit", ON_PIO, 0, 0, 1 | 2 | 4, NULL, debug_exit_io_write, AT(debug_exit), true},
+	 AT(pcihost), FIXED},
+	{"isa-debug-exit", ON_PIO, 0, 0, 1 | 2 | 4, NULL, debug_exit_io_write, AT(debug_exit), CFG_DEBUG_EXIT},
+	{"isa-debugcon", ON_PIO, 0, 1, 1, debugcon_io_read, debugcon_io_write, AT(debugcon), CFG_DEBUGCON},
 	{"ioapic", ON_MMIO, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, 4, ioapic_mmio_read, ioapic_mmio_write,
-	 AT(ioapic), false},
+	 AT(ioapic), FIXED},
 	{"lapic", ON_MMIO, LAPIC_MMIO_BASE, LAPIC_MMIO_LEN, 4, lapic_mmio_read, lapic_mmio_write, AT(lapic),
-	 false},
+	 FIXED},
 };
 
 /* ---- time ---- */
@@ -264,16 +271,27 @@ void board_hold(struct board *b, bool on)
 
 /* ---- serial I/O ---- */
 
-static void board_serial_tx(void *opaque, u8 byte)
+static void put_byte(int fd, u8 byte)
 {
-	struct board *b = opaque;
-	if (b->serial_out_fd < 0)
+	if (fd < 0)
 		return;
 	ssize_t n;
 	do
-		n = write(b->serial_out_fd, &byte, 1);
+		n = write(fd, &byte, 1);
 	while (n < 0 && errno == EINTR);
 	/* Other errors (EAGAIN, EPIPE...) drop the byte, as a line would. */
+}
+
+static void board_serial_tx(void *opaque, u8 byte)
+{
+	struct board *b = opaque;
+	put_byte(b->serial_out_fd, byte);
+}
+
+static void board_debugcon_out(void *opaque, u8 byte)
+{
+	struct board *b = opaque;
+	put_byte(b->cfg.debugcon_fd, byte);
 }
 
 static void close_input(struct board *b)
@@ -344,11 +362,15 @@ static int register_devices(struct board *b, struct bus *pio, struct bus *mmio)
 		const struct board_dev *d = &board_devs[i];
 		struct bus_range r = {d->name, d->base, d->len, d->sizes, d->read, d->write,
 				      (char *)b + d->state};
-		if (d->debug_exit) {
+		if (d->place == CFG_DEBUG_EXIT) {
 			if (!b->cfg.debug_exit)
 				continue;
 			r.base = b->cfg.debug_exit_port;
 			r.len = b->cfg.debug_exit_size;
+		} else if (d->place == CFG_DEBUGCON) {
+			if (!b->cfg.debugcon)
+				continue;
+			r.base = b->cfg.debugcon_port;
 		}
 		int err = bus_add(d->bus == ON_PIO ? pio : mmio, &r);
 		if (err) {
@@ -377,6 +399,7 @@ static void init_devices(struct board *b)
 	uart_init(&b->com1, &line, board_serial_tx, b);
 	fwcfg_init(&b->fwcfg, b->cfg.ram_size, b->cfg.ncpus);
 	debug_exit_init(&b->debug_exit, board_debug_exit, b);
+	debugcon_init(&b->debugcon, board_debugcon_out, b);
 	port92_init(&b->port92, board_request_reset, b);
 	kbc_init(&b->kbc, board_request_reset, b);
 	pcihost_init(&b->pcihost, board_request_reset, b);
@@ -393,6 +416,8 @@ int board_create(struct board **out, const struct board_config *cfg, struct bus 
 	b->cfg = *cfg;
 	if (!b->cfg.debug_exit_size)
 		b->cfg.debug_exit_size = DEBUG_EXIT_DEFAULT_SIZE;
+	if (!b->cfg.debugcon_port)
+		b->cfg.debugcon_port = DEBUGCON_DEFAULT_PORT;
 	b->serial_out_fd = cfg->serial_stdio ? cfg->serial_out_fd : -1;
 	b->serial_in_fd = cfg->serial_stdio ? cfg->serial_in_fd : -1;
 	init_devices(b);

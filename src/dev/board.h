@@ -3,7 +3,7 @@
  * The board puts on the two buses: dual 8259 PIC + ELCR, 8254 PIT + port
  * 0x61, RTC/CMOS, COM1 (16550A, IRQ4), fw_cfg, port 0x92, the 8042 reset
  * command, an empty PCI host bridge (+ 0xcf9 reset), POST and VGA sinks,
- * optionally isa-debug-exit, and in MMIO the IOAPIC (0xfec00000) and the
+ * optionally isa-debug-exit and isa-debugcon, and in MMIO the IOAPIC (0xfec00000) and the
  * local APIC (0xfee00000). ISA IRQ n goes to PIC input n and IOAPIC pin n,
  * except IRQ0 which goes to IOAPIC pin 2 as on PCs. PIC interrupts reach
  * the CPU through LAPIC LINT0 (ExtINT, "virtual wire").
@@ -53,6 +53,9 @@ struct board_config {
 	bool debug_exit;
 	u16 debug_exit_port;
 	u8 debug_exit_size; /* 0: the default, 4 */
+	bool debugcon;      /* isa-debugcon: bytes written to its port go to debugcon_fd */
+	u16 debugcon_port;  /* 0: the default, 0xe9 */
+	int debugcon_fd;    /* -1: output discarded */
 	s64 rtc_time;       /* UTC seconds at TSC 0; 0: the host clock now */
 	/* Guest TSC now (may be NULL: the last polled TSC is used). */
 	u64 (*now)(void *opaque);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "boot/boot.h"
@@ -388,6 +389,7 @@ static void test_aout_errors(struct ctx *c, u8 *img)
 	const u32 past[5] = { 0x200040, 0x200000, 0x300000, 0, 0x200080 };
 	const u32 bss[5] = { 0x200040, 0x200000, 0x200800, 0x200400, 0x200080 };
 	const u32 low[5] = { 0x8040, 0x8000, 0, 0, 0x8040 };
+	const u32 top[5] = { 0xfffff040, 0xfffff000, 0, 0xfffff001, 0xfffff040 };
 
 	memset(img, 0, 0x1000);
 	put_mb_header(img, 0x40, 0, above);
@@ -402,6 +404,9 @@ static void test_aout_errors(struct ctx *c, u8 *img)
 	put_mb_header(img, 0x40, 0, low);
 	expect_err(c, write_file(c, "a4", img, 0x1000), NULL, "overlaps the loader area",
 		   "a.out image over the loader area");
+	put_mb_header(img, 0x40, 0, top);
+	expect_err(c, write_file(c, "a6", img, 0x2000), NULL, "does not fit below 4 GiB",
+		   "a.out whole file from 0xfffff000 crosses 4 GiB");
 	memset(img, 0, 0x1000);
 	put_mb_header(img, 0, 0, NULL);
 	put32(img + 4, 1u << 16);
@@ -476,6 +481,49 @@ static void test_elf_header_errors(struct ctx *c, u8 *img)
 		   "bad ELF class");
 }
 
+/* -initrd as a Multiboot module list: "a x,,y,b,a" is three modules. */
+static void test_multiboot_modules(struct ctx *c, u8 *img)
+{
+	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
+	const char *k = write_file(c, "mods.elf", img, mk_elf(img, false, s, 1, 0x100000, true));
+	const char *a = write_file(c, "mod-a", "AAAAA", 5), *b = write_file(c, "mod-b", "BB", 2);
+	char list[600], want[3][300], err[256];
+	struct boot_state st;
+	u64 mbi, mods, prev_end = 0;
+	bool ok = true;
+
+	snprintf(list, sizeof(list), "%s x,,y z,%s,%s", a, b, a);
+	snprintf(want[0], sizeof(want[0]), "%s x,y z", a);
+	snprintf(want[1], sizeof(want[1]), "%s", b);
+	snprintf(want[2], sizeof(want[2]), "%s", a);
+	report(load(c, k, list, "", &st, err, sizeof(err)) == 0, "modules: three load (%s)", err);
+	mbi = st.regs.rbx;
+	mods = rd32(c, mbi + 24);
+	report(rd32(c, mbi + 20) == 3 && (rd32(c, mbi) & 8), "modules: mods_count 3");
+	for (int i = 0; i < 3; i++) {
+		u32 start = rd32(c, mods + 16 * i), end = rd32(c, mods + 16 * i + 4);
+		const char *data = i == 1 ? "BB" : "AAAAA";
+		ok = ok && start % 4096 == 0 && start >= prev_end && end - start == strlen(data) &&
+		     memcmp(c->ram.base + start, data, strlen(data)) == 0 &&
+		     !strcmp(ram_str(c, rd32(c, mods + 16 * i + 8)), want[i]) &&
+		     rd32(c, mods + 16 * i + 12) == 0;
+		prev_end = end;
+	}
+	report(ok, "modules: in order, page aligned, contents, strings with args and ',,' as ','");
+	report(prev_end <= RAM_SIZE && mods + 48 <= rd32(c, mbi + 48),
+	       "modules: the list does not run into the memory map");
+
+	snprintf(list, sizeof(list), "%s,", a);
+	expect_err(c, k, list, "module 1 has no file name", "initrd: empty module after ','");
+	snprintf(list, sizeof(list), "%s, x", a);
+	expect_err(c, k, list, "module 1 has no file name", "initrd: module without a file");
+	snprintf(list, sizeof(list), "%s,%s/no-mod arg", a, c->dir);
+	snprintf(want[0], sizeof(want[0]), "%s/no-mod: No such file", c->dir);
+	report(load(c, k, list, "", &st, err, sizeof(err)) == -1 && strstr(err, want[0]) &&
+		       !strstr(err, "arg"),
+	       "initrd: a missing module file is named without its arguments -> '%s'", err);
+}
+
 static void test_initrd_errors(struct ctx *c, u8 *img)
 {
 	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
@@ -514,6 +562,28 @@ static void test_misc_errors(struct ctx *c, u8 *img)
 	report(boot_load(&p, &save, &st, NULL, 0) == -1, "error: errlen 0 is fine");
 }
 
+/* Zeroing RAM for a (re)boot gives the pages back instead of writing them. */
+static void test_ram_zero(void)
+{
+	struct guest_ram r;
+	unsigned char vec[4];
+	bool zero = true;
+
+	if (guest_ram_alloc(&r, 64 * MIB)) {
+		report(0, "guest_ram_alloc 64 MiB");
+		return;
+	}
+	for (u64 a = 0; a < r.size; a += MIB)
+		r.base[a] = 0x5a;
+	guest_ram_zero(&r);
+	report(mincore(r.base, 4 * 4096, vec) == 0 && !(vec[0] & 1) && !(vec[3] & 1),
+	       "guest_ram_zero: touched pages are no longer resident");
+	for (u64 a = 0; a < r.size && zero; a += MIB / 2)
+		zero = r.base[a] == 0;
+	report(zero, "guest_ram_zero: RAM reads as zero");
+	guest_ram_free(&r);
+}
+
 int main(void)
 {
 	static struct ctx c;
@@ -526,6 +596,7 @@ int main(void)
 	}
 	test_multiboot_elf(&c, img);
 	test_multiboot_minimal(&c, img);
+	test_multiboot_modules(&c, img);
 	test_aout(&c, img);
 	test_elf64(&c, img);
 	test_mb_placement(&c, img);
@@ -535,6 +606,7 @@ int main(void)
 	test_elf_header_errors(&c, img);
 	test_initrd_errors(&c, img);
 	test_misc_errors(&c, img);
+	test_ram_zero();
 	for (int i = 0; i < c.nfiles; i++)
 		unlink(c.files[i]);
 	rmdir(c.dir);

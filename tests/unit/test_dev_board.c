@@ -380,6 +380,38 @@ static void test_serial_io(void)
 	close(out[1]);
 }
 
+static void test_debugcon(void)
+{
+	struct rig r;
+	struct board_config c = base_config(&r.host);
+	int out[2];
+	if (pipe(out)) {
+		report(0, "pipe()");
+		return;
+	}
+	report(rig_up(&r, &c) == 0 && bus_find(&r.pio, 0xe9) == NULL, "debugcon absent unless asked");
+	board_destroy(r.b);
+	c.debugcon = true;
+	c.debugcon_fd = out[1];
+	rig_up(&r, &c);
+	const struct bus_range *f = bus_find(&r.pio, 0xe9);
+	report(f && !strcmp(f->name, "isa-debugcon") && f->len == 1, "port 0xe9 is isa-debugcon (default)");
+	report(inb(&r, 0xe9) == 0xe9, "debugcon reads back 0xe9");
+	outb(&r, 0xe9, 'o');
+	outb(&r, 0xe9, 'k');
+	char buf[4] = {0};
+	report(read(out[0], buf, 2) == 2 && !strcmp(buf, "ok"), "debugcon bytes reach its fd");
+	board_destroy(r.b);
+	c.debugcon_port = 0x402;
+	rig_up(&r, &c);
+	report(inb(&r, 0x402) == 0xe9 && bus_find(&r.pio, 0xe9) == NULL, "debugcon at iobase 0x402");
+	board_destroy(r.b);
+	c.debugcon_port = 0x3f8;
+	report(rig_up(&r, &c) == -EEXIST, "debugcon over COM1 is refused (-EEXIST)");
+	close(out[0]);
+	close(out[1]);
+}
+
 static void test_reset(void)
 {
 	struct rig r;
@@ -407,6 +439,7 @@ int main(void)
 	test_ioapic_route();
 	test_lapic_timer();
 	test_serial_io();
+	test_debugcon();
 	test_reset();
 	return 0;
 }
