@@ -305,8 +305,11 @@ static int unsupported(int f, const char *accel, char *err, size_t errlen)
 		    accel ? accel : "", accel_hint(accel));
 }
 
-static int apply_base(const struct vcpu_cpuid *avail, struct vcpu_cpuid *out, const char *accel,
-		      char *err, size_t errlen)
+/* The base features the accelerator has, except those the spec removes
+ * by name. As QEMU does for a named model, a feature the accelerator
+ * lacks is left out (it is an error only when asked for with +feat). */
+static void apply_base(const struct request *rq, const struct vcpu_cpuid *avail,
+		       struct vcpu_cpuid *out)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(feature_regs); i++) {
 		u32 *r = cpuid_reg(out, feature_regs[i].leaf, feature_regs[i].subleaf,
@@ -316,11 +319,9 @@ static int apply_base(const struct vcpu_cpuid *avail, struct vcpu_cpuid *out, co
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(base_features); i++) {
 		int f = feature_named(base_features[i]);
-		if (!has(avail, f))
-			return unsupported(f, accel, err, errlen);
-		put(out, f, true);
+		if (rq->want[f] >= 0 && has(avail, f))
+			put(out, f, true);
 	}
-	return 0;
 }
 
 static int apply_items(const struct request *rq, const struct vcpu_cpuid *avail,
@@ -385,8 +386,8 @@ int cpumodel_build(const char *spec, const struct vcpu_cpuid *supported, const c
 		return -1;
 	available(supported, &avail);
 	*out = avail;
-	if (rq.model == MODEL_BASE && apply_base(&avail, out, accel_name, err, errlen))
-		return -1;
+	if (rq.model == MODEL_BASE)
+		apply_base(&rq, &avail, out);
 	if (apply_items(&rq, &avail, out, accel_name, err, errlen) ||
 	    apply_deps(&rq, out, err, errlen))
 		return -1;
@@ -415,7 +416,8 @@ void cpumodel_help(FILE *f)
 	      "Available CPU models:\n"
 	      "  max       everything the accelerator supports, incl. CET (default)\n"
 	      "  host      same as max\n"
-	      "  base      minimal x86-64 (QEMU's qemu64 without svm), no CET\n"
+	      "  base      minimal x86-64 (QEMU's qemu64 without svm, less what the\n"
+	      "            accelerator lacks), no CET\n"
 	      "  qemu64    same as base\n\n"
 	      "Recognized CPUID flags:\n",
 	      f);

@@ -7,7 +7,9 @@
  * stack), printing each level's result and SSP, checks that SSP is back at
  * its start, and finally overwrites a return address: the RET must raise
  * #CP(1) at that RET. A resumed snapshot prints exactly what an
- * uninterrupted run prints after the waiting line. */
+ * uninterrupted run prints after the waiting line. On a CPU without shadow
+ * stacks the chain runs unprotected (for moving snapshots between
+ * accelerators). */
 #include "boot.h"
 #include "cet.h"
 #include "idt.h"
@@ -35,6 +37,15 @@ asm(".pushsection .text\n"
     "2:\tud2\n"
     ".popsection");
 
+static bool shstk;
+
+/* RDSSP is a NOP without CET, but not every hypervisor's emulator knows
+ * that encoding: only run it with shadow stacks. */
+static u64 ssp(void)
+{
+	return shstk ? cet_rdssp() : 0;
+}
+
 static u8 wait_byte(void)
 {
 	while (!(inb(COM1 + 5) & LSR_DR))
@@ -47,13 +58,13 @@ static u64 chain(int depth)
 	volatile u64 local = (u64)depth * 3 + 1; /* a frame worth having */
 	if (depth == 0) {
 		printf("snap_chain: bottom of %d calls, SSP %#lx; waiting for a byte on COM1\n",
-		       DEPTH, cet_rdssp());
+		       DEPTH, ssp());
 		u8 c = wait_byte();
 		printf("snap_chain: got %#x, unwinding\n", c);
 		return c;
 	}
 	u64 r = chain(depth - 1) * 31 + local;
-	printf("snap_chain: level %d returns %#lx, SSP %#lx\n", depth, r, cet_rdssp());
+	printf("snap_chain: level %d returns %#lx, SSP %#lx\n", depth, r, ssp());
 	return r;
 }
 
@@ -67,10 +78,20 @@ static void on_cp(struct regs *r)
 	exit(report_summary());
 }
 
+/* Without shadow stacks (a CPU model for moving snapshots between
+ * accelerators), the same chain runs unprotected. */
+static void plain_run(void)
+{
+	report_skip("snap_chain: no shadow stacks in CPUID; the chain runs without them");
+	u64 r = chain(DEPTH);
+	report(r != 0, "the chain's result %#lx", r);
+}
+
 int main(void)
 {
-	if (!cet_has_shstk()) {
-		report_skip("snap_chain: no shadow stacks in CPUID");
+	shstk = cet_has_shstk();
+	if (!shstk) {
+		plain_run();
 		return report_summary();
 	}
 	cet_init();

@@ -7,6 +7,7 @@
  * line for it. Exits 0 when every reply arrived (errors included: callers
  * check the text), 1 when the connection failed or closed early. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,6 +61,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: qmp-client SOCKET 'JSON' ...\n");
 		return 2;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0); /* each reply as it comes */
+	signal(SIGPIPE, SIG_IGN);          /* a closed socket is an error, not death */
 	int fd = connect_retry(argv[1]);
 	if (fd < 0) {
 		fprintf(stderr, "qmp-client: %s: cannot connect\n", argv[1]);
@@ -68,9 +71,9 @@ int main(int argc, char **argv)
 	if (!read_reply(fd))
 		return 1;
 	for (int i = 2; i < argc; i++) {
-		size_t len = strlen(argv[i]);
-		if (write(fd, argv[i], len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
-		    !read_reply(fd)) {
+		char cmd[65536];
+		int len = snprintf(cmd, sizeof(cmd), "%s\n", argv[i]);
+		if (len >= (int)sizeof(cmd) || write(fd, cmd, (size_t)len) != len || !read_reply(fd)) {
 			fprintf(stderr, "qmp-client: connection closed at command %d\n", i - 1);
 			return 1;
 		}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/accel.h"
 #include "cpumodel.h"
 #include "unit.h"
 
@@ -187,6 +188,24 @@ static void test_base(const struct vcpu_cpuid *sup)
 	       "base,+xsave,+xsaves,+shstk: CET XSS state back (%s)", err);
 	report(build("base,+shstk", sup, "emu", &o, err) == -1 && strstr(err, "requires 'xsaves'"),
 	       "error: base,+shstk -> '%s'", err);
+
+	/* An accelerator without DE or SSE3 (as some KVM hosts): base leaves
+	 * them out, as QEMU does for a named model; asked by name, an error. */
+	struct vcpu_cpuid lean = *sup;
+	lean.e[1].edx &= ~(1u << 2);
+	lean.e[1].ecx &= ~1u;
+	report(build("base", &lean, "kvm", &o, err) == 0 && reg(&o, 1, 0, 'd') == 0x078bfbf9 &&
+		       reg(&o, 1, 0, 'c') == 0x2000,
+	       "base without DE and SSE3 on the accelerator: left out (%s)", err);
+	report(build("base,+de", &lean, "kvm", &o, err) == -1 && strstr(err, "'de' is not supported"),
+	       "error: base,+de where DE is missing -> '%s'", err);
+	report(build("base,-cx16", sup, "emu", &o, err) == 0 && !(reg(&o, 1, 0, 'c') & (1u << 13)),
+	       "base,-cx16 removes a base feature");
+
+	/* The interpreter's real supported CPUID. */
+	struct vcpu_cpuid real;
+	accel_emu.get_supported_cpuid(&real);
+	report(build("base", &real, "emu", &o, err) == 0, "base builds on emu (%s)", err);
 }
 
 static void test_restricted(const struct vcpu_cpuid *emu)
