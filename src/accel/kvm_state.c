@@ -39,19 +39,21 @@ int kvm_get_reg_list(struct vcpu *v, u64 *ids, int *n)
 	return r;
 }
 
+/* cetvm's kvm accelerator keeps the local APIC in user space, so HLT is an
+ * exit to the machine and KVM never holds a halted vCPU (and refuses
+ * KVM_MP_STATE_HALTED without its own APIC). A vCPU saved halted resumes
+ * after its HLT, as after any HLT exit here: a spurious wakeup, which
+ * guests tolerate. */
 int kvm_get_events(struct vcpu *v, struct vcpu_events *e)
 {
 	struct kvm_vcpu_events ev;
-	struct kvm_mp_state mp;
 	int r = xioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev);
-	if (r == 0)
-		r = xioctl(v->fd, KVM_GET_MP_STATE, &mp);
 	if (r)
 		return r;
 	*e = (struct vcpu_events){
 		.interrupt_shadow = ev.interrupt.shadow != 0,
 		.nmi_pending = ev.nmi.pending != 0,
-		.halted = mp.mp_state == KVM_MP_STATE_HALTED,
+		.halted = 0,
 	};
 	return 0;
 }
@@ -67,9 +69,7 @@ int kvm_set_events(struct vcpu *v, const struct vcpu_events *e)
 	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;
 	ev.interrupt.shadow = e->interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
 	ev.nmi.pending = e->nmi_pending;
-	r = xioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
-	struct kvm_mp_state mp = { e->halted ? KVM_MP_STATE_HALTED : KVM_MP_STATE_RUNNABLE };
-	return r ? r : xioctl(v->fd, KVM_SET_MP_STATE, &mp);
+	return xioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
 }
 
 int kvm_get_debugregs(struct vcpu *v, struct vcpu_debugregs *d)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "accel/accel.h"
+#include "cpu/x86.h"
 #include "bus.h"
 #include "mem.h"
 #include "unit.h"
@@ -591,6 +592,64 @@ static void test_state(struct machine *m)
 		report(t1 >= t, "kvm: set_tsc moves the guest TSC");
 }
 
+/* Events, debug registers, the MSR index list, and the CET state where the
+ * host's KVM offers CET (spec/cet.md 3.6, 3.7). */
+static void test_state2(struct machine *m)
+{
+	struct vcpu_debugregs d = { { 0x1000, 0x2000, 0, 0 }, 0xffff0ff0, 0x401 }, d2;
+	int r = kvm->set_debugregs(m->v, &d);
+	report(r == 0 && !kvm->get_debugregs(m->v, &d2) && d2.db[0] == 0x1000 &&
+		       d2.db[1] == 0x2000 && (d2.dr7 & 0x401) == 0x401,
+	       "kvm: debug registers round trip");
+	struct vcpu_events e = { .interrupt_shadow = 1 }, e2;
+	r = kvm->set_events(m->v, &e);
+	report(r == 0 && !kvm->get_events(m->v, &e2) && e2.interrupt_shadow == 1 &&
+		       !e2.nmi_pending,
+	       "kvm: events round trip (interrupt shadow)");
+	e = (struct vcpu_events){ .halted = 1 };
+	report(kvm->set_events(m->v, &e) == 0 && !kvm->get_events(m->v, &e2) && !e2.halted &&
+		       !e2.interrupt_shadow,
+	       "kvm: a halted vCPU is accepted and resumes after its HLT (HLT exits to cetvm)");
+	static u32 list[2048];
+	int n = kvm->get_msr_index_list(list, 2048);
+	bool star = false, internal = false;
+	for (int i = 0; i < n && i < 2048; i++) {
+		star |= list[i] == MSR_STAR;
+		internal |= list[i] == MSR_KVM_INTERNAL_GUEST_SSP;
+	}
+	report(n > 0 && star && !internal, "kvm: MSR index list (%d) has STAR, not 0x4B564DFF", n);
+
+	struct vcpu_cpuid c = { 0 };
+	kvm->get_supported_cpuid(&c);
+	bool shstk = false;
+	for (int i = 0; i < c.n; i++)
+		shstk |= c.e[i].function == 7 && c.e[i].index == 0 && (c.e[i].ecx & (1u << 7));
+	u64 ids[4];
+	int nids = 4;
+	u64 ssp = 0;
+	if (!shstk) {
+		report(!kvm->get_reg_list(m->v, ids, &nids) && nids == 0 &&
+			       kvm->get_one_reg(m->v, VCPU_REG_GUEST_SSP, &ssp) < 0,
+		       "kvm without SHSTK: no GUEST_SSP register");
+		report_skip("kvm: CET state through ONE_REG and the MSRs (the host's KVM offers no SHSTK)");
+		return;
+	}
+	kvm->set_cpuid(m->v, &c);
+	r = kvm->set_one_reg(m->v, VCPU_REG_GUEST_SSP, 0x123456789000ull);
+	report(r == 0 && !kvm->get_one_reg(m->v, VCPU_REG_GUEST_SSP, &ssp) &&
+		       ssp == 0x123456789000ull,
+	       "kvm: GUEST_SSP round trip");
+	report(kvm->set_one_reg(m->v, VCPU_REG_GUEST_SSP, 0x123456789001ull) == -EINVAL,
+	       "kvm: misaligned GUEST_SSP -> -EINVAL");
+	nids = 4;
+	report(!kvm->get_reg_list(m->v, ids, &nids) && nids >= 1 && ids[0] == VCPU_REG_GUEST_SSP,
+	       "kvm: REG_LIST has GUEST_SSP");
+	struct vcpu_msr pl0 = { MSR_IA32_PL0_SSP, 0x7000 };
+	report(kvm->set_msrs(m->v, &pl0, 1) == 1 && (pl0.data = 0, kvm->get_msrs(m->v, &pl0, 1)) == 1 &&
+		       pl0.data == 0x7000,
+	       "kvm: PL0_SSP through SET/GET_MSRS");
+}
+
 static int count_fds(void)
 {
 	int n = 0;
@@ -629,6 +688,7 @@ int main(void)
 	static void (*const tests[])(struct machine *) = {
 		test_real_mode_io, test_long_mode, test_mmio, test_interrupts, test_msrs,
 		test_triple_fault, test_internal_error, test_deadline, test_init, test_state,
+		test_state2,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
 		struct machine m;
