@@ -264,6 +264,48 @@ static void test_one_reg_ids(const struct model *m, struct vcpu *v)
 	       m->spec);
 }
 
+/* The IBT tracker travels in S_CET bit 11 (spec 3.2), which is how a
+ * snapshot carries a vCPU stopped between an indirect branch and its
+ * target: restored on a fresh vCPU in flat 32-bit protected mode at CPL 0,
+ * the next instruction must be ENDBR32 (then HLT), else #CP(3), which
+ * without an IDT ends in a triple fault. */
+static void test_tracker_restore(bool endbr)
+{
+	struct vcpu *v = vcpu_for("max");
+	if (!v) {
+		report(0, "cannot create a vCPU");
+		return;
+	}
+	struct vcpu_sregs s;
+	accel_emu.get_sregs(v, &s);
+	struct vcpu_segment code = { .limit = 0xffffffff, .selector = 8, .type = 0xb, .present = 1,
+				     .s = 1, .db = 1, .g = 1 };
+	struct vcpu_segment data = code;
+	data.type = 3;
+	data.selector = 0x10;
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.cr0 = X86_CR0_PE | X86_CR0_WP | 0x10;
+	s.cr4 = X86_CR4_CET;
+	s.idt = (struct vcpu_dtable){ 0, 0 };
+	const u8 endbr32[] = { 0xf3, 0x0f, 0x1e, 0xfb, 0xf4 }, nop[] = { 0x90, 0xf4 };
+	memcpy(ram + CODE, endbr ? endbr32 : nop, endbr ? sizeof(endbr32) : sizeof(nop));
+	struct vcpu_regs regs = { .rip = CODE, .rflags = 2, .rsp = 0x8000 };
+	int r = accel_emu.set_sregs(v, &s) | accel_emu.set_regs(v, &regs);
+	r |= set1(v, MSR_IA32_S_CET, CET_ENDBR_EN | (1ull << 11)) != 1;
+	struct vcpu_exit e;
+	accel_emu.set_deadline(v, ~0ull);
+	accel_emu.run(v, &e);
+	if (endbr)
+		report(!r && e.reason == VCPU_EXIT_HLT,
+		       "a restored TRACKER=WAIT_FOR_ENDBRANCH accepts ENDBR32 at the target");
+	else
+		report(!r && e.reason == VCPU_EXIT_SHUTDOWN,
+		       "a restored TRACKER=WAIT_FOR_ENDBRANCH faults on a NOP at the target (%d)",
+		       e.reason);
+	accel_emu.destroy(v);
+}
+
 int main(void)
 {
 	ram = calloc(1, RAM_SIZE);
@@ -285,6 +327,8 @@ int main(void)
 		test_sregs(m, v);
 		accel_emu.destroy(v);
 	}
+	test_tracker_restore(true);
+	test_tracker_restore(false);
 	free(ram);
 	return 0;
 }
