@@ -22,6 +22,7 @@
 
 #define PAGE 4096ull
 #define END_OF_RAM (~0ull)
+#define MAX_RAM (64ull << 30) /* as -m */
 
 /* MSRs a snapshot carries, when the accelerator lists them. EFER, FS/GS
  * base travel in the segment registers; APIC base and TSC deadline in the
@@ -105,7 +106,7 @@ int vm_snap_config(struct vm *vm, const struct snap_in *in, char *err, size_t er
 	cpuid->n = (int)n;
 	snap_get(&c, cpuid->e, (size_t)cpuid->n * sizeof(cpuid->e[0]));
 	if (!snap_done(&c) || port > 0xffff || cfg->ram_size < PAGE || cfg->ram_size % PAGE ||
-	    !cfg->kernel) {
+	    cfg->ram_size > MAX_RAM || !cfg->kernel) {
 		snprintf(err, errlen, "bad machine section");
 		return -1;
 	}

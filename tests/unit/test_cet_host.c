@@ -13,6 +13,8 @@
  * these runs, cet_far, cet_sys and cet_xfer. */
 #include "test_sys.h"
 
+#include "bare_env.h"
+
 #include "accel/accel.h"
 #include "cpu/cet.h"
 #include "cpu/msr.h"
@@ -23,28 +25,6 @@ static int far_imm(struct cpu *cpu, u8 op, u32 off, u16 sel)
 	const u8 b[7] = { op, (u8)off, (u8)(off >> 8), (u8)(off >> 16), (u8)(off >> 24),
 			  (u8)sel, (u8)(sel >> 8) };
 	return run_bytes(cpu, b, 7);
-}
-
-static int no_irq(void *ctx)
-{
-	(void)ctx;
-	return -1;
-}
-
-static bool no_msr_read(void *ctx, u32 index, u64 *value)
-{
-	(void)ctx;
-	(void)index;
-	(void)value;
-	return false;
-}
-
-static bool no_msr_write(void *ctx, u32 index, u64 value)
-{
-	(void)ctx;
-	(void)index;
-	(void)value;
-	return false;
 }
 
 static const u32 cet_msrs[] = { MSR_IA32_U_CET,	  MSR_IA32_S_CET,	MSR_IA32_PL0_SSP,
@@ -71,9 +51,7 @@ static struct vcpu *emu_vcpu(u8 *mem, u64 size, struct bus *bp, struct bus *bm)
 {
 	static volatile bool stop;
 	static struct accel_env e;
-	e = (struct accel_env){ .pio = bp, .mmio = bm, .ram = mem, .ram_size = size,
-				.irq_peek = no_irq, .irq_ack = no_irq, .msr_read = no_msr_read,
-				.msr_write = no_msr_write, .stop = &stop };
+	e = bare_env(mem, size, bp, bm, &stop);
 	struct vcpu *v;
 	struct vcpu_cpuid c;
 	if (accel_emu.create(&v, &e, 0))

@@ -12,6 +12,7 @@
 #include "accel/accel.h"
 #include "bus.h"
 #include "cpu/cpu.h"
+#include "bare_env.h"
 #include "unit.h"
 
 #define RAM (4u << 20)
@@ -42,28 +43,6 @@ static void dev_write(void *opaque, u64 off, unsigned size, u64 v)
 	(void)off;
 	(void)size;
 	(void)v;
-}
-
-static int no_irq(void *ctx)
-{
-	(void)ctx;
-	return -1;
-}
-
-static bool no_msr_read(void *ctx, u32 index, u64 *v)
-{
-	(void)ctx;
-	(void)index;
-	*v = 0;
-	return false;
-}
-
-static bool no_msr_write(void *ctx, u32 index, u64 v)
-{
-	(void)ctx;
-	(void)index;
-	(void)v;
-	return false;
 }
 
 enum mode { REAL, PM16, PM32, COMPAT, LONG0, LONG3, NMODES };
@@ -203,11 +182,7 @@ int main(void)
 	struct bus_range dev = { "fuzzdev", 0, 0x10000, 1 | 2 | 4, dev_read, dev_write, NULL };
 	struct bus_range mdev = { "fuzzmmio", 0xfec00000, 0x2000, 1 | 2 | 4 | 8, dev_read, dev_write, NULL };
 	volatile bool stop = false;
-	struct accel_env env = {
-		.pio = &pio, .mmio = &mmio, .ram = ram, .ram_size = RAM,
-		.irq_peek = no_irq, .irq_ack = no_irq,
-		.msr_read = no_msr_read, .msr_write = no_msr_write, .stop = &stop,
-	};
+	struct accel_env env = bare_env(ram, RAM, &pio, &mmio, &stop);
 	struct vcpu *v;
 	struct vcpu_cpuid cpuid;
 

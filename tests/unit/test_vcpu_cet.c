@@ -15,32 +15,11 @@
 #include "cpu/cet.h"
 #include "cpu/msr.h"
 #include "cpumodel.h"
+#include "bare_env.h"
 #include "unit.h"
 
 #define RAM_SIZE (1u << 20)
 #define CODE 0x1000
-
-static int no_irq(void *ctx)
-{
-	(void)ctx;
-	return -1;
-}
-
-static bool no_msr(void *ctx, u32 index, u64 *value)
-{
-	(void)ctx;
-	(void)index;
-	(void)value;
-	return false;
-}
-
-static bool no_msr_write(void *ctx, u32 index, u64 value)
-{
-	(void)ctx;
-	(void)index;
-	(void)value;
-	return false;
-}
 
 struct model {
 	const char *spec;
@@ -61,9 +40,7 @@ static struct vcpu *vcpu_for(const char *spec)
 {
 	static volatile bool stop;
 	static struct accel_env env;
-	env = (struct accel_env){ .pio = &pio, .mmio = &mmio, .ram = ram, .ram_size = RAM_SIZE,
-				  .irq_peek = no_irq, .irq_ack = no_irq, .msr_read = no_msr,
-				  .msr_write = no_msr_write, .stop = &stop };
+	env = bare_env(ram, RAM_SIZE, &pio, &mmio, &stop);
 	struct vcpu_cpuid sup, guest;
 	char err[200];
 	struct vcpu *v;
