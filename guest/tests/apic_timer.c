@@ -1,7 +1,7 @@
 /* apic_timer: the xAPIC timer in one-shot, periodic and TSC-deadline mode:
  * interrupts arrive and are counted (handler + EOI), the current count runs
- * down, a masked LVT or IF=0 holds the interrupt back, and a missing EOI
- * blocks further ones (SDM Vol. 3A, 11.5.4 and 11.8.4). Waits are bounded
+ * down, a masked LVT, IF=0 or CR8 (the TPR) holds the interrupt back, and a
+ * missing EOI blocks further ones (SDM Vol. 3A, 11.5.4 and 11.8.4). Waits are bounded
  * by loop counts, never by time. */
 #include "apic.h"
 #include "idt.h"
@@ -120,6 +120,39 @@ static void test_held_back(void)
 	report(before == 0 && wait_ticks(1), "IF=0 holds the interrupt; STI delivers it");
 }
 
+static u64 cr8_read(void)
+{
+	u64 v;
+	asm volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+static void cr8_write(u64 v)
+{
+	asm volatile("mov %0, %%cr8" ::"r"(v) : "memory");
+}
+
+/* CR8 is the TPR's priority class (SDM Vol. 3A 11.8.6.1): one register,
+ * which holds back interrupts of its class and below. */
+static void test_cr8(void)
+{
+	cr8_write(0xa);
+	u32 tpr = apic_read(APIC_TPR);
+	report(tpr == 0xa0, "MOV CR8 = 0xa sets TPR = 0xa0 (%#x)", tpr);
+	apic_write(APIC_TPR, 0x35);
+	report(cr8_read() == 3, "TPR = 0x35 reads back as CR8 = 3 (%#lx)", cr8_read());
+	ticks = 0;
+	cr8_write(TIMER_VECTOR >> 4);
+	apic_timer_oneshot(TIMER_VECTOR, 50000);
+	wait_count_zero();
+	spin(10000);
+	int before = ticks;
+	cr8_write((TIMER_VECTOR >> 4) - 1);
+	report(before == 0 && wait_ticks(1), "CR8 = 4 holds back vector 0x40; CR8 = 3 lets it in");
+	cr8_write(0);
+	apic_timer_stop();
+}
+
 static void test_deadline(void)
 {
 	if (!cpu_has(X86_FEATURE_TSC_DEADLINE)) {
@@ -161,6 +194,7 @@ int main(void)
 	test_oneshot();
 	test_periodic();
 	test_held_back();
+	test_cr8();
 	test_deadline();
 	cli();
 	return report_summary();

@@ -141,6 +141,10 @@ struct accel_env {
 	 * Return false when the device does not have the MSR: #GP. */
 	bool (*msr_read)(void *ctx, u32 index, u64 *value);
 	bool (*msr_write)(void *ctx, u32 index, u64 value);
+	/* The local APIC's task-priority register, which CR8 mirrors in
+	 * 64-bit mode (CR8[3:0] = TPR[7:4]); NULL: CR8 stands alone. */
+	u8 (*tpr_read)(void *ctx);
+	void (*tpr_write)(void *ctx, u8 tpr);
 	/* Set by devices (debug-exit, reset) to make run() return promptly
 	 * with VCPU_EXIT_STOP. */
 	volatile bool *stop;

@@ -115,7 +115,7 @@ static int emu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	s->cr2 = cpu->cr2;
 	s->cr3 = cpu->cr3;
 	s->cr4 = cpu->cr4;
-	s->cr8 = cpu->cr8;
+	s->cr8 = cpu_read_cr8(cpu);
 	s->efer = cpu->efer;
 	u64 apic = 0;
 	if (cpu->env->msr_read)
@@ -142,7 +142,9 @@ static int emu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 	cpu->cr2 = s->cr2;
 	cpu->cr3 = s->cr3;
 	cpu->cr4 = s->cr4;
-	cpu->cr8 = s->cr8;
+	cpu->cr8 = s->cr8 & 0xf;
+	if (cpu->env->tpr_write)
+		cpu->env->tpr_write(cpu->env->ctx, (u8)(cpu->cr8 << 4));
 	cpu->efer = s->efer;
 	cpu->cpl = (cpu->seg[SEG_SS].attr >> SEG_ATTR_DPL_SHIFT) & 3;
 	if (cpu->env->msr_write && s->apic_base)

@@ -196,6 +196,22 @@ static enum vcpu_exit_reason must_return(struct vcpu *v)
 /* KVM_RUN once. 0: an exit to handle; 1: interrupted by a signal;
  * -errno: KVM_RUN failed. `complete` only finishes a pending IO/MMIO
  * (immediate_exit: KVM stores the data, then returns EINTR). */
+/* Without KVM's own local APIC, KVM takes CR8 from kvm_run on every entry
+ * and reports it there on every exit: keep it and the device's TPR one
+ * register (a guest MOV CR8 needs no exit). */
+static void cr8_to_kvm(struct vcpu *v)
+{
+	if (v->env.tpr_read)
+		v->run->cr8 = v->env.tpr_read(v->env.ctx) >> 4;
+}
+
+static void cr8_from_kvm(struct vcpu *v)
+{
+	u8 tpr = (u8)((v->run->cr8 & 0xf) << 4);
+	if (v->env.tpr_read && v->env.tpr_write && (v->env.tpr_read(v->env.ctx) & 0xf0) != tpr)
+		v->env.tpr_write(v->env.ctx, tpr);
+}
+
 static int enter(struct vcpu *v, bool complete)
 {
 	int r = kvm_time_enter(&v->time);
@@ -205,8 +221,10 @@ static int enter(struct vcpu *v, bool complete)
 		inject_interrupt(v);
 	v->run->immediate_exit = complete;
 	v->io_pending = false;
+	cr8_to_kvm(v);
 	r = ioctl(v->fd, KVM_RUN, 0);
 	v->run->immediate_exit = 0;
+	cr8_from_kvm(v);
 	if (r == 0)
 		return 0;
 	if (errno != EINTR && errno != EAGAIN)

@@ -634,6 +634,9 @@ bool cpu_msr_write(struct cpu *cpu, u32 index, u64 value);
 bool cpu_write_cr0(struct cpu *cpu, u64 v);
 bool cpu_write_cr3(struct cpu *cpu, u64 v);
 bool cpu_write_cr4(struct cpu *cpu, u64 v);
+/* CR8, which is the local APIC's TPR[7:4] when the machine has one. */
+u64 cpu_read_cr8(const struct cpu *cpu);
+bool cpu_write_cr8(struct cpu *cpu, u64 v);
 bool cpu_write_efer(struct cpu *cpu, u64 v);
 
 #endif

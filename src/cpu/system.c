@@ -199,6 +199,12 @@ static bool cr_exists(const struct cpu *cpu, unsigned n)
 	return n == 0 || n == 2 || n == 3 || n == 4 || (n == 8 && cpu->m64);
 }
 
+u64 cpu_read_cr8(const struct cpu *cpu)
+{
+	const struct accel_env *e = cpu->env;
+	return e && e->tpr_read ? (u64)(e->tpr_read(e->ctx) >> 4) : cpu->cr8;
+}
+
 static u64 read_cr(const struct cpu *cpu, unsigned n)
 {
 	switch (n) {
@@ -206,7 +212,7 @@ static u64 read_cr(const struct cpu *cpu, unsigned n)
 	case 2: return cpu->cr2;
 	case 3: return cpu->cr3;
 	case 4: return cpu->cr4;
-	default: return cpu->cr8;
+	default: return cpu_read_cr8(cpu);
 	}
 }
 
@@ -218,11 +224,15 @@ void op_mov_r_cr(struct cpu *cpu, const struct insn *in)
 	cpu_set_reg(cpu, in->rm, cpu->m64 ? 8 : 4, true, read_cr(cpu, in->reg));
 }
 
-static bool write_cr8(struct cpu *cpu, u64 v)
+/* SDM Vol. 3A 11.8.6.1: a write sets TPR[7:4] = CR8[3:0], TPR[3:0] = 0. */
+bool cpu_write_cr8(struct cpu *cpu, u64 v)
 {
+	const struct accel_env *e = cpu->env;
 	if (v & ~0xfull)
 		return false;
 	cpu->cr8 = v;
+	if (e && e->tpr_write)
+		e->tpr_write(e->ctx, (u8)(v << 4));
 	cpu->poll_irq = true; /* a lower TPR may unmask a pending interrupt */
 	return true;
 }
@@ -239,7 +249,7 @@ void op_mov_cr_r(struct cpu *cpu, const struct insn *in)
 	case 2: cpu->cr2 = v; break;
 	case 3: ok = cpu_write_cr3(cpu, v); break;
 	case 4: ok = cpu_write_cr4(cpu, v); break;
-	default: ok = write_cr8(cpu, v); break;
+	default: ok = cpu_write_cr8(cpu, v); break;
 	}
 	if (!ok)
 		cpu_gp(cpu, 0);

@@ -209,6 +209,18 @@ static bool board_msr_read(void *ctx, u32 index, u64 *value)
 	return is_lapic_msr(index) && lapic_msr_read(&b->lapic, index, value);
 }
 
+static u8 board_tpr_read(void *ctx)
+{
+	struct board *b = ctx;
+	return (u8)b->lapic.tpr;
+}
+
+static void board_tpr_write(void *ctx, u8 tpr)
+{
+	struct board *b = ctx;
+	b->lapic.tpr = tpr;
+}
+
 static bool board_msr_write(void *ctx, u32 index, u64 value)
 {
 	struct board *b = ctx;
@@ -222,6 +234,8 @@ void board_fill_env(struct board *b, struct accel_env *env)
 	env->irq_ack = board_irq_ack;
 	env->msr_read = board_msr_read;
 	env->msr_write = board_msr_write;
+	env->tpr_read = board_tpr_read;
+	env->tpr_write = board_tpr_write;
 	env->stop = &b->stop;
 }
 

@@ -71,7 +71,8 @@ int board_create(struct board **out, const struct board_config *cfg, struct bus 
 		 struct bus *mmio);
 void board_destroy(struct board *b);
 
-/* Sets env->ctx, irq_peek, irq_ack, msr_read, msr_write and stop. */
+/* Sets env->ctx, irq_peek, irq_ack, msr_read, msr_write, tpr_read,
+ * tpr_write and stop. */
 void board_fill_env(struct board *b, struct accel_env *env);
 
 /* Advance every timer to `tsc`, raise due interrupts, read serial input. */
