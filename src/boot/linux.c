@@ -16,9 +16,12 @@
  *   kernel  at its preferred address (pref_address, aligned to
  *           kernel_alignment), init_size bytes reserved for it
  *   initrd  at the top of RAM below 4 GiB and initrd_addr_max
+ *   0xf0000 the ACPI tables, RSDP first (acpi.h), in the BIOS area the
+ *           E820 map reserves, where the kernel searches for the RSDP
  */
 #include <string.h>
 
+#include "acpi.h"
 #include "loader.h"
 
 #define ZERO_PAGE 0x9000ull
@@ -197,6 +200,12 @@ static int place_initrd(const struct boot_params *p, const struct linux_image *l
 	return 0;
 }
 
+static int write_acpi(struct guest_ram *ram)
+{
+	u8 *p = guest_ptr(ram, ACPI_TABLES_ADDR, ACPI_TABLES_ROOM);
+	return p && acpi_build(p, ACPI_TABLES_ROOM, ACPI_TABLES_ADDR) ? 0 : -1;
+}
+
 int boot_linux_load(const struct boot_params *p, const u8 *data, u64 size,
 		    struct guest_ram *ram, struct boot_state *st, char *err, size_t errlen)
 {
@@ -216,7 +225,7 @@ int boot_linux_load(const struct boot_params *p, const u8 *data, u64 size,
 	if (place_initrd(p, &li, ram, &initrd, &initrd_size, err, errlen))
 		return -1;
 	if (write_zero_page(data, &li, ram, p->append, initrd, initrd_size) ||
-	    write_linux_gdt(ram) || boot_write_page_tables(ram))
+	    write_linux_gdt(ram) || boot_write_page_tables(ram) || write_acpi(ram))
 		return boot_err(err, errlen, p->kernel, "RAM too small for the boot data");
 	set_linux_state(st, li.load + 0x200);
 	return 0;

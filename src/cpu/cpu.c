@@ -85,6 +85,11 @@ void cpu_reset(struct cpu *cpu, bool init)
 	cpu->star = cpu->lstar = cpu->cstar = cpu->fmask = cpu->kernel_gs_base = 0;
 	cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
 	cpu->pkru = 0;
+	/* SDM Vol. 4 Table 2-2: fast strings are enabled by default; BTS and
+	 * PEBS are reported unavailable (read-only bits). INIT keeps MSRs. */
+	if (!init)
+		cpu->misc_enable = MISC_ENABLE_FAST_STRING | MISC_ENABLE_BTS_UNAVAIL |
+				   MISC_ENABLE_PEBS_UNAVAIL;
 	cpu->smbase = 0x30000;
 	memset(&cpu->cet, 0, sizeof(cpu->cet));
 	reset_fpu(&cpu->fpu);
@@ -147,4 +152,11 @@ const struct vcpu_cpuid_entry *cpu_cpuid_entry(const struct cpu *cpu, u32 leaf, 
 u64 cpu_tsc(const struct cpu *cpu)
 {
 	return cpu->icount + cpu->tsc_offset;
+}
+
+void cpu_add_tsc(struct cpu *cpu, u64 ticks)
+{
+	cpu->tsc_offset += ticks;
+	if (cpu->deadline != ~0ull)
+		cpu->deadline = cpu->deadline > ticks ? cpu->deadline - ticks : 0;
 }

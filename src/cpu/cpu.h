@@ -608,6 +608,10 @@ static inline u64 cpu_pop(struct cpu *cpu, unsigned size)
 
 /* ---- misc ---- */
 u64 cpu_tsc(const struct cpu *cpu);
+/* Advance the TSC by `ticks` beyond the instruction count (an instruction
+ * that takes longer than one tick), keeping the deadline where it is in
+ * TSC time. */
+void cpu_add_tsc(struct cpu *cpu, u64 ticks);
 static inline bool cpu_has_feature(const struct cpu *cpu, int f) /* X86_FEATURE_* */
 {
 	return (cpu->feat[f >> 8][(f >> 5) & 3] >> (f & 31)) & 1;

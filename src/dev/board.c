@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../log.h"
+#include "acpipm.h"
 #include "debug_exit.h"
 #include "debugcon.h"
 #include "devsnap.h"
@@ -29,6 +30,7 @@
 #define COM1_IRQ 4
 #define RTC_IRQ 8
 #define PIT_IRQ 0
+#define SCI_IRQ 9
 #define POST_PORT 0x80
 #define VGA_BASE 0x3c0
 #define VGA_LEN 0x20
@@ -48,6 +50,7 @@ struct board {
 	struct port92 port92;
 	struct kbc kbc;
 	struct pcihost pcihost;
+	struct acpipm acpipm;
 	volatile bool stop;
 	bool ready;        /* creation done: `now` and deadline callbacks live */
 	bool exit_requested;
@@ -99,6 +102,8 @@ static const struct board_dev board_devs[] = {
 	 FIXED},
 	{"pci-host", ON_PIO, PCIHOST_IO_BASE, PCIHOST_IO_LEN, 1 | 2 | 4, pcihost_io_read, pcihost_io_write,
 	 AT(pcihost), FIXED},
+	{"acpi-pm", ON_PIO, ACPIPM_IO_BASE, ACPIPM_IO_LEN, 1 | 2 | 4, acpipm_io_read, acpipm_io_write,
+	 AT(acpipm), FIXED},
 	{"isa-debug-exit", ON_PIO, 0, 0, 1 | 2 | 4, NULL, debug_exit_io_write, AT(debug_exit), CFG_DEBUG_EXIT},
 	{"isa-debugcon", ON_PIO, 0, 1, 1, debugcon_io_read, debugcon_io_write, AT(debugcon), CFG_DEBUGCON},
 	{"ioapic", ON_MMIO, IOAPIC_MMIO_BASE, IOAPIC_MMIO_LEN, 4, ioapic_mmio_read, ioapic_mmio_write,
@@ -139,6 +144,7 @@ u64 board_next_deadline(const struct board *b)
 {
 	u64 d = lapic_next_deadline(&b->lapic);
 	d = min_u64(d, pit_next_deadline(&b->pit));
+	d = min_u64(d, acpipm_next_deadline(&b->acpipm));
 	return min_u64(d, rtc_next_deadline(&b->rtc));
 }
 
@@ -249,6 +255,12 @@ static void board_debug_exit(void *opaque, int status)
 		b->exit_status = status;
 	}
 	b->stop = true;
+}
+
+/* ACPI soft-off (S5): the machine ends as after a clean exit. */
+static void board_power_off(void *opaque)
+{
+	board_debug_exit(opaque, 0);
 }
 
 static void board_request_reset(void *opaque)
@@ -367,6 +379,7 @@ void board_poll(struct board *b, u64 tsc)
 	pit_advance(&b->pit, tsc);
 	lapic_advance(&b->lapic, tsc);
 	rtc_advance(&b->rtc, tsc);
+	acpipm_advance(&b->acpipm, tsc);
 	b->last_deadline = board_next_deadline(b);
 }
 
@@ -417,6 +430,8 @@ static void init_devices(struct board *b)
 	port92_init(&b->port92, board_request_reset, b);
 	kbc_init(&b->kbc, board_request_reset, b);
 	pcihost_init(&b->pcihost, board_request_reset, b);
+	line.pin = SCI_IRQ;
+	acpipm_init(&b->acpipm, &line, &clk, board_power_off, b);
 }
 
 int board_create(struct board **out, const struct board_config *cfg, struct bus *pio,
@@ -457,6 +472,7 @@ void board_reset(struct board *b)
 	fwcfg_reset(&b->fwcfg);
 	port92_reset(&b->port92);
 	pcihost_reset(&b->pcihost);
+	acpipm_reset(&b->acpipm);
 	b->reset_requested = false;
 	if (!b->exit_requested)
 		b->stop = false;
@@ -476,7 +492,7 @@ static const struct {
 	{ &devsnap_rtc, AT(rtc) },		   { &devsnap_uart, AT(com1) },
 	{ &devsnap_lapic, AT(lapic) },		   { &devsnap_ioapic, AT(ioapic) },
 	{ &devsnap_fwcfg, AT(fwcfg) },		   { &devsnap_port92, AT(port92) },
-	{ &devsnap_pcihost, AT(pcihost) },
+	{ &devsnap_pcihost, AT(pcihost) },	   { &devsnap_acpipm, AT(acpipm) },
 };
 
 void board_save(const struct board *b, struct snap_buf *out)

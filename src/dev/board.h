@@ -2,8 +2,9 @@
  *
  * The board puts on the two buses: dual 8259 PIC + ELCR, 8254 PIT + port
  * 0x61, RTC/CMOS, COM1 (16550A, IRQ4), fw_cfg, port 0x92, the 8042 reset
- * command, an empty PCI host bridge (+ 0xcf9 reset), POST and VGA sinks,
- * optionally isa-debug-exit and isa-debugcon, and in MMIO the IOAPIC (0xfec00000) and the
+ * command, a PCI host bridge alone on bus 0 (+ 0xcf9 reset), the ACPI PM
+ * registers at 0x600 (SCI on IRQ 9), POST and VGA sinks, optionally
+ * isa-debug-exit and isa-debugcon, and in MMIO the IOAPIC (0xfec00000) and the
  * local APIC (0xfee00000). ISA IRQ n goes to PIC input n and IOAPIC pin n,
  * except IRQ0 which goes to IOAPIC pin 2 as on PCs. PIC interrupts reach
  * the CPU through LAPIC LINT0 (ExtINT, "virtual wire").
@@ -80,8 +81,9 @@ void board_poll(struct board *b, u64 tsc);
 /* TSC of the next timer event, or BOARD_NO_DEADLINE. */
 u64 board_next_deadline(const struct board *b);
 
-/* The guest wrote the debug-exit port; *status (if non-NULL) gets the exit
- * status (value << 1) | 1. Stays true once set. */
+/* The guest wrote the debug-exit port (*status, if non-NULL, gets the exit
+ * status (value << 1) | 1) or powered off through ACPI S5 (*status = 0).
+ * Stays true once set. */
 bool board_exit_requested(const struct board *b, int *status);
 /* The guest asked for a reset (port 0x92 bit 0, 8042 command 0xfe, 0xcf9).
  * Returns true once per request and clears it (and `stop`, unless an exit

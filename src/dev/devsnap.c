@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpipm.h"
 #include "fwcfg.h"
 #include "ioapic.h"
 #include "lapic.h"
@@ -107,6 +108,12 @@ static const struct snap_field pcihost_fields[] = {
 	F(struct pcihost, reset_control, ANY),
 };
 LAYOUT(devsnap_pcihost, struct pcihost, pcihost_fields);
+
+static const struct snap_field acpipm_fields[] = {
+	F(struct acpipm, sts, ANY), F(struct acpipm, en, ANY), F(struct acpipm, cnt, ANY),
+	F(struct acpipm, tmr_epoch, ANY), F(struct acpipm, sci, 1),
+};
+LAYOUT(devsnap_acpipm, struct acpipm, acpipm_fields);
 
 size_t devsnap_size(const struct dev_layout *l)
 {

@@ -28,7 +28,7 @@ struct dev_layout {
 
 extern const struct dev_layout devsnap_pic_chip, devsnap_pit, devsnap_pit_channel, devsnap_rtc,
 	devsnap_uart, devsnap_lapic, devsnap_ioapic, devsnap_fwcfg, devsnap_port92,
-	devsnap_pcihost;
+	devsnap_pcihost, devsnap_acpipm;
 
 /* Bytes of state a layout saves. */
 size_t devsnap_size(const struct dev_layout *l);

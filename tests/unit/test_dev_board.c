@@ -114,7 +114,7 @@ static void test_layout(void)
 	} pio[] = {{0x20, "pic-master"}, {0xa1, "pic-slave"}, {0x4d1, "elcr"}, {0x43, "pit"},
 		   {0x61, "port61"}, {0x64, "kbc"}, {0x71, "rtc"}, {0x80, "post"},
 		   {0x92, "port92"}, {0x3d4, "vga"}, {0x3fd, "com1"}, {0x511, "fw_cfg"},
-		   {0xcfc, "pci-host"}, {0xf7, "isa-debug-exit"}};
+		   {0xcfc, "pci-host"}, {0x608, "acpi-pm"}, {0xf7, "isa-debug-exit"}};
 	for (size_t i = 0; i < sizeof(pio) / sizeof(pio[0]); i++) {
 		const struct bus_range *f = bus_find(&r.pio, pio[i].addr);
 		report(f && !strcmp(f->name, pio[i].name), "port %#llx is %s",
@@ -166,6 +166,11 @@ static void test_requests(void)
 	report(!board_reset_requested(r.b), "other 8042 commands do not");
 	outb(&r, 0xcf9, 0x06);
 	report(board_reset_requested(r.b), "0xcf9 RST_CPU requests a reset");
+	bus_write(&r.pio, 0x604, 2, 0x2000); /* ACPI PM1a_CNT: SLP_EN, SLP_TYP 0 (S5) */
+	report(*r.env.stop && board_exit_requested(r.b, &status) && status == 0,
+	       "ACPI S5 power-off: stop, status 0");
+	board_destroy(r.b);
+	rig_up(&r, &c);
 	bus_write(&r.pio, 0xf4, 4, 0x10);
 	report(*r.env.stop && board_exit_requested(r.b, &status) && status == 0x21,
 	       "debug-exit 0x10: stop, status 0x21");

@@ -78,6 +78,8 @@ static void test_good(struct guest_ram *ram)
 	       "zero page: setup header copied, type_of_loader 0xff, CAN_USE_HEAP");
 	report(!strcmp((const char *)ram->base + get32(zp + 0x228), "console=ttyS0 quiet"),
 	       "command line at cmd_line_ptr");
+	report(!memcmp(ram->base + 0xf0000, "RSD PTR ", 8) && ram->base[0xf0000 + 15] == 2,
+	       "ACPI RSDP (revision 2) at 0xf0000, in the BIOS area");
 	u32 rd = get32(zp + 0x218), rs = get32(zp + 0x21c);
 	report(rs == 5000 && rd % 4096 == 0 && rd + rs <= RAM && rd >= 0x1400000 &&
 		       ram->base[rd + 4999] == (4999 & 0xff),

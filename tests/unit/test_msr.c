@@ -451,6 +451,8 @@ static void test_memtypes(void)
 	expect_gp(cpu, MSR_IA32_MTRR_PHYSBASE0 + 2, 1ull << 40, "PHYSBASE1 above MAXPHYADDR 39");
 	expect_rw(cpu, MSR_IA32_MTRR_PHYSBASE0 + 3, 0x7f80000800ull, "PHYSMASK1 valid");
 	expect_gp(cpu, MSR_IA32_MTRR_PHYSBASE0 + 3, 0x7f80000801ull, "PHYSMASK1 bit 0");
+	report(rdv(cpu, MSR_IA32_MISC_ENABLE) == 0x1801,
+	       "MISC_ENABLE after reset: fast strings on, BTS and PEBS unavailable");
 	expect_rw(cpu, MSR_IA32_MISC_ENABLE, 0x1, "MISC_ENABLE fast strings");
 	cpu_destroy(cpu);
 }

@@ -316,6 +316,16 @@ static void test_tsc_rand(void)
 	cpu->tsc_offset = 0;
 	EXPECT_OK(RUN(cpu, 0x0f, 0x31), "RDTSC at CPL 3");
 	report(cpu->r[R_AX] == 0x23456789 && cpu->r[R_DX] == 1, "... EDX:EAX = TSC");
+	u64 t0 = cpu_tsc(cpu);
+	cpu->deadline = cpu->icount + 1000;
+	EXPECT_OK(RUN(cpu, 0xf3, 0x90), "PAUSE");
+	report(cpu_tsc(cpu) == t0 + 139 && cpu->icount == 0x123456789ull,
+	       "... takes 140 TSC ticks (139 beyond its own instruction), not 140 instructions");
+	report(cpu->deadline + cpu->tsc_offset == t0 + 1000, "... the deadline stays at the same TSC");
+	cpu->deadline = ~0ull;
+	EXPECT_OK(RUN(cpu, 0xf3, 0x90), "PAUSE with no deadline");
+	report(cpu->deadline == ~0ull, "... leaves 'no deadline' alone");
+	cpu->tsc_offset = 0;
 	cpu->tsc_aux = 0x77;
 	EXPECT_OK(RUN(cpu, 0x0f, 0x01, 0xf9), "RDTSCP");
 	report(cpu->r[R_CX] == 0x77, "... ECX = TSC_AUX");
