@@ -106,6 +106,7 @@ LAYOUT(devsnap_port92, struct port92, port92_fields);
 static const struct snap_field pcihost_fields[] = {
 	F(struct pcihost, config_address, ANY),
 	F(struct pcihost, reset_control, ANY),
+	F(struct pcihost, command, ANY),
 };
 LAYOUT(devsnap_pcihost, struct pcihost, pcihost_fields);
 
