@@ -547,7 +547,7 @@ static void test_misc_errors(struct ctx *c, u8 *img)
 	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
 	const char *k = write_file(c, "m.elf", img, mk_elf(img, false, s, 1, 0x100000, true));
 	struct boot_params p = { k, NULL, NULL };
-	struct guest_ram small = { c->ram.base, MIB };
+	struct guest_ram small = { .base = c->ram.base, .size = MIB };
 	struct boot_state st;
 	char err[256], tiny[8];
 	struct guest_ram save = c->ram;
