@@ -165,6 +165,10 @@ int main(void)
 	cpu_destroy(cpu);
 	env.ram_high = env.ram_size + 1;
 	report(cpu_create(&cpu, &env) == -EINVAL, "cpu_create refuses an impossible layout");
+	env.ram_high = 0;
+	env.ram_size = (16u << 20) + 100;
+	report(cpu_create(&cpu, &env) == -EINVAL,
+	       "cpu_create refuses RAM that ends inside a page (the TLB maps whole pages)");
 	guest_ram_free(&ram);
 	return 0;
 }
