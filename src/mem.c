@@ -5,6 +5,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* QEMU's pc machine: RAM below 4 GiB ends at 3.5 GiB at most; from
+ * 3.5 GiB on, only 3 GiB stay low so that the hole is 1 GiB aligned. */
+#define PC_LOW_MAX 0xe0000000ull
+#define PC_LOW_ALIGNED 0xc0000000ull
+
+u64 mem_high_size(u64 size)
+{
+	return size >= PC_LOW_MAX ? size - PC_LOW_ALIGNED : 0;
+}
+
 int guest_ram_alloc(struct guest_ram *ram, u64 size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -13,6 +23,7 @@ int guest_ram_alloc(struct guest_ram *ram, u64 size)
 		return -errno;
 	ram->base = p;
 	ram->size = size;
+	ram->high = mem_high_size(size);
 	return 0;
 }
 
@@ -21,7 +32,7 @@ void guest_ram_free(struct guest_ram *ram)
 	if (ram->base)
 		munmap(ram->base, ram->size);
 	ram->base = NULL;
-	ram->size = 0;
+	ram->size = ram->high = 0;
 }
 
 void guest_ram_zero(struct guest_ram *ram)

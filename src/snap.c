@@ -43,7 +43,7 @@ u32 snap_crc32(u32 crc, const void *p, size_t n)
 
 void snap_buf_put(struct snap_buf *b, const void *p, size_t n)
 {
-	if (b->oom || n == 0)
+	if (b->oom || n == 0) /* p may be NULL then, which memcpy does not allow */
 		return;
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;

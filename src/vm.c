@@ -99,6 +99,7 @@ static int make_board(struct vm *vm)
 	vm->env.mmio = &vm->mmio;
 	vm->env.ram = vm->ram.base;
 	vm->env.ram_size = vm->ram.size;
+	vm->env.ram_high = vm->ram.high;
 	vm->env.trace = cfg->trace;
 	return 0;
 }

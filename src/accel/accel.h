@@ -130,8 +130,9 @@ struct accel_env {
 	void *ctx; /* passed back to the callbacks below */
 	struct bus *pio;
 	struct bus *mmio;
-	u8 *ram;      /* guest-physical 0 .. ram_size */
-	u64 ram_size;
+	u8 *ram;      /* host offsets 0 .. ram_size, in the layout of mem.h: */
+	u64 ram_size; /* all RAM */
+	u64 ram_high; /* of which the last ram_high bytes sit at 4 GiB (0: none) */
 	/* Highest-priority interrupt vector the interrupt controllers would
 	 * deliver now, or -1. irq_ack() takes it (moves it in service) and
 	 * returns it, or -1 if it vanished. */

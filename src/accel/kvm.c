@@ -11,9 +11,10 @@
  *   refuses go the same way (the devices refuse them too: #GP). Host
  *   accesses through get_msrs/set_msrs to those indices also go to the
  *   devices, so both sides see one value.
- * - Guest RAM is one memory slot at guest-physical 0. RAM must end below
- *   3 GiB: the 3-4 GiB hole holds the IOAPIC, the LAPIC, and KVM's own TSS
- *   and identity-map pages; RAM above 4 GiB is not laid out yet.
+ * - Guest RAM is one host mapping in the PC layout of mem.h, given to KVM
+ *   as two memory slots: low RAM at guest-physical 0 (it must end by
+ *   3.5 GiB), high RAM at 4 GiB. The hole between holds the IOAPIC, the
+ *   LAPIC, and KVM's own TSS and identity-map pages.
  * - One VM per process for now: vCPU 0 creates it and owns it.
  */
 #include "accel.h"
@@ -29,10 +30,13 @@
 
 #include "../cpu/x86.h"
 #include "../log.h"
+#include "../mem.h"
 #include "kvm_run.h"
 #include "kvm_state.h"
 
-#define RAM_LIMIT (3ull << 30)
+/* RAM below 4 GiB must end where a PC's MMIO hole may start (mem.h),
+ * well below the APICs and the two pages below. */
+#define LOW_RAM_LIMIT 0xe0000000ull
 #define PAGE_SIZE_4K 4096ull
 /* KVM needs three pages for a real-mode TSS and one for an identity page
  * table on Intel (unused on AMD); both sit just below the BIOS area. */
@@ -134,26 +138,43 @@ static int check_ram(const struct accel_env *env)
 		log_error("kvm: no guest RAM");
 		return -EINVAL;
 	}
-	if (env->ram_size > RAM_LIMIT) {
-		log_error("kvm: %llu MiB of RAM: under kvm RAM must end below 3 GiB "
-			  "(the 3-4 GiB hole holds the APICs and firmware)",
-			  (unsigned long long)(env->ram_size >> 20));
+	if (!mem_layout_ok(env->ram_size, env->ram_high)) {
+		log_error("kvm: bad RAM layout");
 		return -EINVAL;
 	}
-	if ((uintptr_t)env->ram % PAGE_SIZE_4K || env->ram_size % PAGE_SIZE_4K) {
+	if (env->ram_size - env->ram_high > LOW_RAM_LIMIT) {
+		log_error("kvm: %llu MiB of RAM below 4 GiB: it must end by 3.5 GiB "
+			  "(the hole up to 4 GiB holds the APICs and firmware)",
+			  (unsigned long long)((env->ram_size - env->ram_high) >> 20));
+		return -EINVAL;
+	}
+	if ((uintptr_t)env->ram % PAGE_SIZE_4K || env->ram_size % PAGE_SIZE_4K ||
+	    env->ram_high % PAGE_SIZE_4K) {
 		log_error("kvm: guest RAM is not page-aligned");
 		return -EINVAL;
 	}
 	return 0;
 }
 
+/* Slot 0: low RAM at gpa 0; slot 1: high RAM at 4 GiB, which follows low
+ * RAM in the one host mapping (mem.h). */
 static int set_memory(int vm_fd, const struct accel_env *env)
 {
+	u64 low = env->ram_size - env->ram_high;
 	struct kvm_userspace_memory_region slot = {
 		.slot = 0,
 		.guest_phys_addr = 0,
-		.memory_size = env->ram_size,
+		.memory_size = low,
 		.userspace_addr = (u64)(uintptr_t)env->ram,
+	};
+	int r = xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot);
+	if (r || !env->ram_high)
+		return r;
+	slot = (struct kvm_userspace_memory_region){
+		.slot = 1,
+		.guest_phys_addr = MEM_HIGH_BASE,
+		.memory_size = env->ram_high,
+		.userspace_addr = (u64)(uintptr_t)(env->ram + low),
 	};
 	return xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &slot);
 }

@@ -54,11 +54,18 @@ static u64 align_up(u64 v, u64 a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-static int err_ram(char *err, size_t errlen, const char *path, u64 need_end, u64 ram_size)
+/* Loaders place everything in low RAM (mem.h): below 4 GiB, and with
+ * 3.5 GiB or more of RAM, below 3 GiB. */
+static int err_ram(char *err, size_t errlen, const char *path, u64 need_end,
+		   const struct guest_ram *ram)
 {
 	unsigned long long need = need_end / MIB + (need_end % MIB != 0);
+	if (ram->high)
+		return boot_err(err, errlen, path,
+				"needs RAM up to %llu MiB, but RAM below 4 GiB ends at %llu MiB", need,
+				(unsigned long long)(guest_ram_low(ram) / MIB));
 	return boot_err(err, errlen, path, "needs %llu MiB of RAM, have %llu MiB; try -m", need,
-			(unsigned long long)(ram_size / MIB));
+			(unsigned long long)(ram->size / MIB));
 }
 
 /* Open `path` as a regular file; returns the fd, or -1 with err set. */
@@ -176,7 +183,7 @@ static int load_segments(const struct boot_image *img, struct guest_ram *ram, u6
 					BOOT_AREA_END - 1);
 		dst = guest_ptr(ram, s->paddr, s->memsz);
 		if (!dst)
-			return err_ram(err, errlen, img->path, send, ram->size);
+			return err_ram(err, errlen, img->path, send, ram);
 		memcpy(dst, img->data + s->offset, s->filesz);
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 		if (send > *end)
@@ -209,7 +216,7 @@ int boot_load_initrd(const char *path, struct guest_ram *ram, u64 addr, u64 *siz
 		if (addr + *size > GIB4 && *size < GIB4)
 			return boot_err(err, errlen, path, "does not fit below 4 GiB at 0x%llx",
 					(unsigned long long)addr);
-		return err_ram(err, errlen, path, addr + *size, ram->size);
+		return err_ram(err, errlen, path, addr + *size, ram);
 	}
 	r = read_all(fd, dst, *size, path, err, errlen);
 	close(fd);
@@ -242,8 +249,8 @@ static int place_info(const struct boot_params *p, struct guest_ram *ram, u64 ke
 	size = boot_mb_info_size(&mi);
 	*mbi = info_addr(kernel_end, size);
 	end = *mbi + size;
-	if (end > ram->size)
-		r = err_ram(err, errlen, p->kernel, end, ram->size);
+	if (end > guest_ram_low(ram))
+		r = err_ram(err, errlen, p->kernel, end, ram);
 	else if (end > GIB4)
 		r = boot_err(err, errlen, p->kernel,
 			     "ends above 4 GiB; no room for the Multiboot information");
@@ -332,14 +339,14 @@ static void set_entry_state(struct boot_state *st, bool lm, u64 entry, u64 mbi)
 	boot_entry_sregs(s, lm);
 }
 
-static int check_entry(const struct boot_image *img, u64 entry, u64 ram_size, char *err,
-		       size_t errlen)
+static int check_entry(const struct boot_image *img, u64 entry, const struct guest_ram *ram,
+		       char *err, size_t errlen)
 {
 	if (img->long_mode && entry >= GIB4)
 		return boot_err(err, errlen, img->path,
 				"entry point 0x%llx is outside the 4 GiB identity map",
 				(unsigned long long)entry);
-	if (entry >= ram_size)
+	if (!guest_ptr(ram, entry, 1))
 		return boot_err(err, errlen, img->path, "entry point 0x%llx is outside RAM",
 				(unsigned long long)entry);
 	return 0;
@@ -354,11 +361,11 @@ static int load_image(const struct boot_params *p, struct boot_image *img,
 		return -1;
 	entry = entry_phys(img);
 	if (load_segments(img, ram, &kernel_end, err, errlen) ||
-	    check_entry(img, entry, ram->size, err, errlen) ||
+	    check_entry(img, entry, ram, err, errlen) ||
 	    place_info(p, ram, kernel_end, &mbi, err, errlen))
 		return -1;
 	if (write_gdt(ram) || (img->long_mode && boot_write_page_tables(ram)))
-		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram->size);
+		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram);
 	set_entry_state(st, img->long_mode, entry, mbi);
 	return 0;
 }
@@ -373,7 +380,7 @@ int boot_load(const struct boot_params *p, struct guest_ram *ram, struct boot_st
 	if (errlen)
 		err[0] = '\0';
 	if (ram->size < BOOT_MIN_RAM)
-		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram->size);
+		return err_ram(err, errlen, p->kernel, BOOT_MIN_RAM, ram);
 	r = read_kernel(p->kernel, &data, &img.size, err, errlen);
 	if (r == 0 && boot_is_bzimage(data, img.size) && boot_elf_class(data, img.size) == 0) {
 		r = boot_linux_load(p, data, img.size, ram, st, err, errlen);

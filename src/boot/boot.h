@@ -25,15 +25,21 @@
  *                  Multiboot info, module list, memory map, strings
  *   modules        from the next 4 KiB boundary after the info area, each
  *                  at the next 4 KiB boundary after the one before
- * Everything the guest is told about (info, initrd) lies below 4 GiB.
+ * Everything the guest is told about (info, initrd) lies in low RAM.
+ *
+ * RAM is laid out as on a PC (mem.h): low RAM from 0 (all of it below
+ * 3.5 GiB, else 3 GiB), the rest from 4 GiB; the hole between holds the
+ * IOAPIC and the LAPIC. Loaders write through guest_ptr(), which refuses
+ * the hole.
  *
  * Memory map given to the guest (Multiboot mmap, type 1 = available):
  *   0-0x1000 avail, 0x1000-0x9000 reserved (the loader area above),
  *   0x9000-0x9fc00 avail, 0x9fc00-0xa0000 reserved, 0xf0000-0x100000
- *   reserved, 0x100000-RAM end avail. mem_lower = 639, mem_upper =
- *   (min(RAM, 4 GiB) - 1 MiB) / 1 KiB. The info area and the initrd lie in
- *   "available" memory, as with every Multiboot loader: the guest must not
- *   reuse them before it has read them.
+ *   reserved, 0x100000-low RAM end avail, and with RAM above 4 GiB
+ *   0x100000000-its end avail. mem_lower = 639, mem_upper = (low RAM end -
+ *   1 MiB) / 1 KiB. The info area and the initrd lie in "available"
+ *   memory, as with every Multiboot loader: the guest must not reuse them
+ *   before it has read them.
  *
  * Multiboot information (flags 0x24d): mem_lower/mem_upper (bit 0),
  * cmdline (bit 2) = "<kernel path> <append>" exactly as QEMU builds it,

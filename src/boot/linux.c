@@ -15,7 +15,7 @@
  *   0xa000  the command line (up to 4 KiB)
  *   kernel  at its preferred address (pref_address, aligned to
  *           kernel_alignment), init_size bytes reserved for it
- *   initrd  at the top of RAM below 4 GiB and initrd_addr_max
+ *   initrd  at the top of low RAM (mem.h) and initrd_addr_max
  *   0xf0000 the ACPI tables, RSDP first (acpi.h), in the BIOS area the
  *           E820 map reserves, where the kernel searches for the RSDP
  */
@@ -100,10 +100,19 @@ static int check_header(const u8 *d, u64 size, const char *path, struct linux_im
 	return 0;
 }
 
-/* The E820 map: the low 640 KiB minus the EBDA, and RAM from 1 MiB. The
- * loader's own pages below 0xb000 are left usable: the kernel copies the
- * zero page and command line before it reuses low memory. */
-static void write_e820(u8 *zp, u64 ram_size)
+static void put_e820(u8 *zp, unsigned n, u64 addr, u64 size, u32 type)
+{
+	u8 *e = zp + BP_E820_TABLE + 20 * n;
+	memcpy(e, &addr, 8);
+	memcpy(e + 8, &size, 8);
+	boot_put32(e + 16, type);
+}
+
+/* The E820 map: the low 640 KiB minus the EBDA, low RAM from 1 MiB, and
+ * RAM above 4 GiB if any (mem.h). The loader's own pages below 0xb000 are
+ * left usable: the kernel copies the zero page and command line before it
+ * reuses low memory. */
+static void write_e820(u8 *zp, const struct guest_ram *ram)
 {
 	static const struct { u64 addr, size; u32 type; } fixed[] = {
 		{ 0, 0x9fc00, E820_RAM },
@@ -111,17 +120,11 @@ static void write_e820(u8 *zp, u64 ram_size)
 		{ 0xf0000, 0x10000, E820_RESERVED },
 	};
 	unsigned n = 0;
-	for (; n < 3; n++) {
-		u8 *e = zp + BP_E820_TABLE + 20 * n;
-		memcpy(e, &fixed[n].addr, 8);
-		memcpy(e + 8, &fixed[n].size, 8);
-		boot_put32(e + 16, fixed[n].type);
-	}
-	u64 addr = 0x100000, len = ram_size - addr;
-	u8 *e = zp + BP_E820_TABLE + 20 * n++;
-	memcpy(e, &addr, 8);
-	memcpy(e + 8, &len, 8);
-	boot_put32(e + 16, E820_RAM);
+	for (; n < 3; n++)
+		put_e820(zp, n, fixed[n].addr, fixed[n].size, fixed[n].type);
+	put_e820(zp, n++, 0x100000, guest_ram_low(ram) - 0x100000, E820_RAM);
+	if (ram->high)
+		put_e820(zp, n++, MEM_HIGH_BASE, ram->high, E820_RAM);
 	zp[BP_E820_ENTRIES] = (u8)n;
 }
 
@@ -147,7 +150,7 @@ static int write_zero_page(const u8 *d, const struct linux_image *li, struct gue
 	boot_put32(zp + HDR_RAMDISK_SIZE, (u32)initrd_size);
 	memset(cl, 0, CMDLINE_MAX);
 	strncpy(cl, append ? append : "", li->cmdline_max);
-	write_e820(zp, ram->size);
+	write_e820(zp, ram);
 	return 0;
 }
 
@@ -186,7 +189,7 @@ static int place_initrd(const struct boot_params *p, const struct linux_image *l
 	*addr = *size = 0;
 	if (!p->initrd)
 		return 0;
-	u64 top = ram->size < (1ull << 32) ? ram->size : (1ull << 32);
+	u64 top = guest_ram_low(ram) < (1ull << 32) ? guest_ram_low(ram) : (1ull << 32);
 	if (li->initrd_max && top > li->initrd_max + 1)
 		top = li->initrd_max + 1;
 	/* Read it once at the kernel's end to learn its size, then move it up. */
@@ -196,7 +199,7 @@ static int place_initrd(const struct boot_params *p, const struct linux_image *l
 	if (*size > top || ((top - *size) & ~0xfffull) < tmp)
 		return boot_err(err, errlen, p->initrd, "does not fit in RAM above the kernel; try -m");
 	*addr = (top - *size) & ~0xfffull;
-	memmove(ram->base + *addr, ram->base + tmp, *size);
+	memmove(guest_ptr(ram, *addr, *size), guest_ptr(ram, tmp, *size), *size);
 	return 0;
 }
 

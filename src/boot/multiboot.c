@@ -34,7 +34,7 @@
 #define MBI_F_LOADER_NAME (1u << 9)
 #define MB_MOD_SIZE 16
 #define MB_MMAP_ENTRY_SIZE 24 /* u32 size (= 20, not counting itself), u64 base, len, u32 type */
-#define MB_MMAP_MAX 6
+#define MB_MMAP_MAX 7
 #define MB_MEM_AVAILABLE 1
 #define MB_MEM_RESERVED 2
 #define MB_LOADER_NAME "cetvm"
@@ -205,7 +205,7 @@ static void mb_mmap_entry(u8 *p, u64 base, u64 len, u32 type)
 }
 
 /* The memory map of boot.h; returns its length in bytes. */
-static u32 mb_write_mmap(u8 *p, u64 ram_size)
+static u32 mb_write_mmap(u8 *p, const struct guest_ram *ram)
 {
 	static const struct {
 		u64 base, end;
@@ -221,8 +221,10 @@ static u32 mb_write_mmap(u8 *p, u64 ram_size)
 	for (; n < ARRAY_SIZE(low); n++)
 		mb_mmap_entry(p + n * MB_MMAP_ENTRY_SIZE, low[n].base, low[n].end - low[n].base,
 			      low[n].type);
-	mb_mmap_entry(p + n * MB_MMAP_ENTRY_SIZE, MIB, ram_size - MIB, MB_MEM_AVAILABLE);
-	return (n + 1) * MB_MMAP_ENTRY_SIZE;
+	mb_mmap_entry(p + n++ * MB_MMAP_ENTRY_SIZE, MIB, guest_ram_low(ram) - MIB, MB_MEM_AVAILABLE);
+	if (ram->high)
+		mb_mmap_entry(p + n++ * MB_MMAP_ENTRY_SIZE, MEM_HIGH_BASE, ram->high, MB_MEM_AVAILABLE);
+	return n * MB_MMAP_ENTRY_SIZE;
 }
 
 static void mb_write_strings(u8 *base, const struct boot_mb_info *mi, const struct mb_layout *l)
@@ -244,11 +246,11 @@ int boot_mb_write_info(const struct boot_mb_info *mi, struct guest_ram *ram, u64
 {
 	struct mb_layout l;
 	u8 *p;
-	u64 upper_end = ram->size < GIB4 ? ram->size : GIB4;
+	u64 upper_end = guest_ram_low(ram) < GIB4 ? guest_ram_low(ram) : GIB4;
 
 	mb_layout(mi, &l);
 	p = guest_ptr(ram, addr, l.end);
-	if (!p || addr + l.end > GIB4 || ram->size < BOOT_MIN_RAM)
+	if (!p || addr + l.end > GIB4 || guest_ram_low(ram) < BOOT_MIN_RAM)
 		return boot_err(err, errlen, mi->kernel_path,
 				"no room for the Multiboot information at 0x%llx",
 				(unsigned long long)addr);
@@ -260,7 +262,7 @@ int boot_mb_write_info(const struct boot_mb_info *mi, struct guest_ram *ram, u64
 	boot_put32(p + MBI_CMDLINE, (u32)(addr + l.cmdline));
 	boot_put32(p + MBI_MODS_COUNT, mi->nmods);
 	boot_put32(p + MBI_MODS_ADDR, (u32)(addr + l.mods));
-	boot_put32(p + MBI_MMAP_LENGTH, mb_write_mmap(p + l.mmap, ram->size));
+	boot_put32(p + MBI_MMAP_LENGTH, mb_write_mmap(p + l.mmap, ram));
 	boot_put32(p + MBI_MMAP_ADDR, (u32)(addr + l.mmap));
 	boot_put32(p + MBI_BOOT_LOADER_NAME, (u32)(addr + l.loader));
 	for (unsigned i = 0, str = (u32)(addr + l.modstr); i < mi->nmods; i++) {

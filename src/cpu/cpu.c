@@ -14,10 +14,18 @@ int cpu_create(struct cpu **out, const struct accel_env *env)
 	u64 pages = (env->ram_size + 0xfff) >> 12;
 	if (!cpu)
 		return -ENOMEM;
+	/* Whole pages only: the TLB, the fetch path and the block decoder map
+	 * RAM a page at a time. */
+	if (!mem_layout_ok(env->ram_size, env->ram_high) || env->ram_size % 4096 ||
+	    env->ram_high % 4096) {
+		free(cpu);
+		return -EINVAL;
+	}
 	cpu->env = env;
 	cpu->trace = env->trace;
 	cpu->ram = env->ram;
 	cpu->ram_size = env->ram_size;
+	cpu->ram_high = env->ram_high;
 	cpu->phys_mask = (1ull << 46) - 1;
 	cpu->code_pages = calloc(pages + 1, 1);
 	cpu->page_gen = calloc(pages + 1, sizeof(u32));

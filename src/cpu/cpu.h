@@ -24,6 +24,7 @@
 #include <setjmp.h>
 
 #include "../accel/accel.h"
+#include "../mem.h"
 #include "../types.h"
 #include "x86.h"
 
@@ -259,8 +260,10 @@ struct cpu {
 	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
 	bool tlb_large; /* some entry came from a large page */
 	u8 *ram;
-	u64 ram_size;
+	u64 ram_size; /* host bytes at ram (mem.h layout) */
+	u64 ram_high; /* of which this many sit at 4 GiB */
 	u64 phys_mask; /* MAXPHYADDR mask */
+	/* Both indexed by RAM offset >> 12 (cpu_ram_offset), not by gpa. */
 	u8 *code_pages; /* one byte per RAM page: 1 if decoded code lives there */
 	u32 *page_gen;  /* per RAM page: bumped when its code is invalidated */
 	struct block_cache *bc;
@@ -400,8 +403,17 @@ void cpu_update_mmu_idx(struct cpu *cpu);
 /* Guest-physical accesses (RAM or MMIO bus). */
 u64 cpu_phys_read(struct cpu *cpu, u64 pa, unsigned size);
 void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v);
-/* Called when guest RAM page `pfn` was written and holds decoded code. */
+/* Called when the RAM page at offset pfn << 12 was written and holds
+ * decoded code. */
 void cpu_code_written(struct cpu *cpu, u64 pfn);
+
+/* Offset in cpu->ram of guest-physical [pa, pa + len) when all of it is
+ * RAM (mem.h), else MEM_NONE, which is >= ram_size. The hole below 4 GiB
+ * and everything past RAM is MMIO. */
+static inline u64 cpu_ram_offset(const struct cpu *cpu, u64 pa, u64 len)
+{
+	return mem_offset(cpu->ram_size - cpu->ram_high, cpu->ram_high, pa, len);
+}
 
 static inline u64 load_le(const u8 *p, unsigned size)
 {

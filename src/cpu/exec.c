@@ -23,8 +23,8 @@
 #define BC_ARENA (64u << 20)
 
 struct block {
-	u64 phys;  /* guest-physical address of the first byte */
-	u64 phys2; /* page of the bytes past the first page, or ~0 */
+	u64 phys;  /* RAM offset (cpu_ram_offset) of the first byte */
+	u64 phys2; /* RAM offset of the page of the bytes past the first page, or ~0 */
 	u32 gen, gen2;
 	u8 code_size;
 	u8 n;
@@ -140,13 +140,15 @@ static u64 fetch_la(struct cpu *cpu)
 	return (cpu->seg[SEG_CS].base + cpu->rip) & 0xffffffffull;
 }
 
+/* The RAM offset of la's physical address (blocks and code pages are
+ * indexed by it), or MEM_NONE (>= ram_size) outside RAM. */
 static u64 fetch_phys(struct cpu *cpu, u64 la)
 {
 	bool user = cpu->cpl == 3;
 	struct itlb_entry *e = &cpu->itlb[user][(la >> 12) & (TLB_SIZE - 1)];
 	if (likely(e->tag == (la & ~0xfffull)))
 		return e->phys | (la & 0xfff);
-	u64 pa = cpu_translate(cpu, la, ACC_EXEC);
+	u64 pa = cpu_ram_offset(cpu, cpu_translate(cpu, la, ACC_EXEC), 1);
 	if (pa >= cpu->ram_size)
 		return pa; /* not cached: executing outside RAM is refused below */
 	e->tag = la & ~0xfffull;
@@ -179,6 +181,7 @@ static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struc
 	u8 tmp[16];
 	unsigned first = 0x1000 - (unsigned)(pa & 0xfff);
 	u64 pa2 = cpu_translate(cpu, (la & ~0xfffull) + 0x1000, ACC_EXEC) & ~0xfffull;
+	pa2 = cpu_ram_offset(cpu, pa2, 0x1000);
 	if (pa2 >= cpu->ram_size)
 		cpu_gp(cpu, 0);
 	memcpy(tmp, cpu->ram + pa, first);

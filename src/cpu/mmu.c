@@ -256,22 +256,17 @@ bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys)
 	return true;
 }
 
-static bool in_ram(const struct cpu *cpu, u64 pa)
-{
-	return pa < cpu->ram_size;
-}
-
 /* Fill the data TLB after a successful walk of an ordinary access. */
 static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 {
-	u64 page = la & ~0xfffull, ppage = w->phys & ~0xfffull;
-	if (!in_ram(cpu, ppage) || cpu->mmu_idx == MMU_SLOW)
+	u64 page = la & ~0xfffull, off = cpu_ram_offset(cpu, w->phys & ~0xfffull, 0x1000);
+	if (off == MEM_NONE || cpu->mmu_idx == MMU_SLOW)
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	bool user = cpu->mmu_idx == MMU_USER;
 	bool pk = (cpu->cr4 & X86_CR4_PKE) && (cpu->efer & EFER_LMA) && w->user;
 	bool readable = user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP));
-	bool writable = readable && w->dirty && !cpu->code_pages[ppage >> 12] &&
+	bool writable = readable && w->dirty && !cpu->code_pages[off >> 12] &&
 			(w->writable || (!user && !(cpu->cr0 & X86_CR0_WP)));
 	if (pk) {
 		/* Keys can change with WRPKRU without a flush: no fast path. */
@@ -281,7 +276,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	e->wtag = writable ? page : ~0ull;
 	if (e->sstag != page)
 		e->sstag = ~0ull;
-	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
+	e->addend = (uintptr_t)(cpu->ram + off) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
@@ -292,8 +287,8 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
  * stay on the slow path to keep decoded code coherent. */
 static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 {
-	u64 page = la & ~0xfffull, ppage = w->phys & ~0xfffull;
-	if (!in_ram(cpu, ppage) || cpu->mmu_idx == MMU_SLOW || cpu->code_pages[ppage >> 12])
+	u64 page = la & ~0xfffull, off = cpu_ram_offset(cpu, w->phys & ~0xfffull, 0x1000);
+	if (off == MEM_NONE || cpu->mmu_idx == MMU_SLOW || cpu->code_pages[off >> 12])
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	if (e->rtag != page)
@@ -301,7 +296,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 	if (e->wtag != page)
 		e->wtag = ~0ull;
 	e->sstag = page;
-	e->addend = (uintptr_t)(cpu->ram + ppage) - page;
+	e->addend = (uintptr_t)(cpu->ram + off) - page;
 	if (w->large)
 		cpu->tlb_large = true;
 }
@@ -368,20 +363,22 @@ void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc)
 
 u64 cpu_phys_read(struct cpu *cpu, u64 pa, unsigned size)
 {
-	if (likely(pa < cpu->ram_size && cpu->ram_size - pa >= size))
-		return load_le(cpu->ram + pa, size);
+	u64 off = cpu_ram_offset(cpu, pa, size);
+	if (likely(off != MEM_NONE))
+		return load_le(cpu->ram + off, size);
 	cpu->poll_irq = true;
 	return bus_read(cpu->env->mmio, pa, size);
 }
 
 void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 {
-	if (likely(pa < cpu->ram_size && cpu->ram_size - pa >= size)) {
-		store_le(cpu->ram + pa, size, v);
-		if (unlikely(cpu->code_pages[pa >> 12]))
-			cpu_code_written(cpu, pa >> 12);
-		if (unlikely(cpu->code_pages[(pa + size - 1) >> 12]))
-			cpu_code_written(cpu, (pa + size - 1) >> 12);
+	u64 off = cpu_ram_offset(cpu, pa, size);
+	if (likely(off != MEM_NONE)) {
+		store_le(cpu->ram + off, size, v);
+		if (unlikely(cpu->code_pages[off >> 12]))
+			cpu_code_written(cpu, off >> 12);
+		if (unlikely(cpu->code_pages[(off + size - 1) >> 12]))
+			cpu_code_written(cpu, (off + size - 1) >> 12);
 		return;
 	}
 	cpu->poll_irq = true;

@@ -19,7 +19,7 @@
  * Call order for the machine (vm.c):
  *   1. bus_init(pio), bus_init(mmio); board_create(&b, &cfg, pio, mmio).
  *   2. board_fill_env(b, &env) before creating the vCPU (plus env.pio,
- *      env.mmio, env.ram, env.ram_size, which the machine owns).
+ *      env.mmio, env.ram, env.ram_size, env.ram_high, which the machine owns).
  *   3. Loop: set_deadline(vcpu, board_next_deadline(b)); run(vcpu);
  *      board_poll(b, get_tsc(vcpu)); then handle the exit. On
  *      VCPU_EXIT_STOP: board_exit_requested() -> exit with that status;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "../log.h"
+#include "../mem.h"
 
 #define REG_SEC 0x00
 #define REG_SEC_ALARM 0x01
@@ -304,14 +305,13 @@ static void put16(struct rtc *r, u8 reg, u64 v)
 	r->ram[reg + 1] = (u8)(v >> 8);
 }
 
-/* Memory size bytes as QEMU's pc_cmos_init() sets them for SeaBIOS. With
- * 3.5 GiB or more, RAM above 3 GiB counts as "above 4 GiB" (i440fx
- * gigabyte alignment). */
+/* Memory size bytes as QEMU's pc_cmos_init() sets them for SeaBIOS, from
+ * the machine's RAM layout (mem.h): with 3.5 GiB or more, RAM above 3 GiB
+ * sits above 4 GiB. */
 static void set_memory_size(struct rtc *r, u64 ram_size, int ncpus)
 {
-	u64 lowmem = ram_size >= 0xe0000000ull ? 0xc0000000ull : 0xe0000000ull;
-	u64 below = ram_size < lowmem ? ram_size : lowmem;
-	u64 above = ram_size - below;
+	u64 above = mem_high_size(ram_size);
+	u64 below = ram_size - above;
 	u64 ext = below > MIB ? below / KIB - 1024 : 0;
 	ext = ext > 0xffff ? 0xffff : ext;
 	put16(r, 0x15, 640); /* base memory, KiB */

@@ -547,7 +547,7 @@ static void test_misc_errors(struct ctx *c, u8 *img)
 	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
 	const char *k = write_file(c, "m.elf", img, mk_elf(img, false, s, 1, 0x100000, true));
 	struct boot_params p = { k, NULL, NULL };
-	struct guest_ram small = { c->ram.base, MIB };
+	struct guest_ram small = { .base = c->ram.base, .size = MIB };
 	struct boot_state st;
 	char err[256], tiny[8];
 	struct guest_ram save = c->ram;
@@ -560,6 +560,67 @@ static void test_misc_errors(struct ctx *c, u8 *img)
 	report(boot_load(&p, &save, &st, tiny, sizeof(tiny)) == -1 && strlen(tiny) == 7,
 	       "error: message truncated to a small buffer");
 	report(boot_load(&p, &save, &st, NULL, 0) == -1, "error: errlen 0 is fine");
+}
+
+/* The Multiboot map and mem_upper follow the PC layout (mem.h): available
+ * RAM from 1 MiB to the end of low RAM, then at 4 GiB; the hole between is
+ * not in the map. RAM is mapped lazily and boot_load touches a few pages,
+ * so this does not cost gigabytes. */
+static void test_mmap_layouts(struct ctx *c, u8 *img)
+{
+	static const struct tseg s[] = { { 0x100000, 0x100000, 0x20, 0x20, 0x90, 0 } };
+	static const struct {
+		u64 size, low;
+		const char *what;
+	} cases[] = {
+		{ 128 * MIB, 128 * MIB, "128 MiB" },
+		{ 3072 * MIB, 3072 * MIB, "3 GiB" },
+		{ 3584 * MIB, 3072 * MIB, "3.5 GiB" },
+		{ 4096 * MIB, 3072 * MIB, "4 GiB" },
+		{ 8192 * MIB, 3072 * MIB, "8 GiB" },
+	};
+	const char *k = write_file(c, "layout.elf", img, mk_elf(img, false, s, 1, 0x100000, true));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ctx rc = *c;
+		struct boot_params p = { k, NULL, NULL };
+		struct boot_state st;
+		char err[256];
+		u64 low = cases[i].low, high = cases[i].size - low;
+		if (guest_ram_alloc(&rc.ram, cases[i].size)) {
+			report(0, "mmap %s: allocation", cases[i].what);
+			continue;
+		}
+		int r = boot_load(&p, &rc.ram, &st, err, sizeof(err));
+		u64 mbi = st.regs.rbx, mm = r ? 0 : rd32(&rc, mbi + 48);
+		report(r == 0 && rd32(&rc, mbi + 44) == (high ? 7 : 6) * 24 &&
+			       mmap_is(&rc, mm + 120, MIB, low - MIB, 1) &&
+			       (!high || mmap_is(&rc, mm + 144, 1ull << 32, high, 1)),
+		       "mmap %s: available 1 MiB-%#llx%s", cases[i].what, (unsigned long long)low,
+		       high ? " and from 4 GiB" : "");
+		report(r == 0 && rd32(&rc, mbi + 8) == (low - MIB) / 1024,
+		       "mmap %s: mem_upper %uk is low RAM above 1 MiB", cases[i].what,
+		       r ? 0 : rd32(&rc, mbi + 8));
+		guest_ram_free(&rc.ram);
+	}
+}
+
+/* With 5 GiB, a segment in the hole is refused: the hole is not RAM. */
+static void test_hole_segment(struct ctx *c, u8 *img)
+{
+	static const struct tseg s[] = { { 0xd0000000, 0xd0000000, 0x20, 0x20, 0x90, 0 } };
+	const char *k = write_file(c, "hole.elf", img, mk_elf(img, false, s, 1, 0xd0000000, true));
+	struct ctx rc = *c;
+	struct boot_params p = { k, NULL, NULL };
+	struct boot_state st;
+	char err[256];
+	if (guest_ram_alloc(&rc.ram, 5120 * MIB)) {
+		report(0, "hole: allocation");
+		return;
+	}
+	report(boot_load(&p, &rc.ram, &st, err, sizeof(err)) == -1 &&
+		       strstr(err, "RAM below 4 GiB ends at 3072 MiB"),
+	       "error: a segment in the hole below 4 GiB -> '%s'", err);
+	guest_ram_free(&rc.ram);
 }
 
 /* Zeroing RAM for a (re)boot gives the pages back instead of writing them. */
@@ -606,6 +667,8 @@ int main(void)
 	test_elf_header_errors(&c, img);
 	test_initrd_errors(&c, img);
 	test_misc_errors(&c, img);
+	test_mmap_layouts(&c, img);
+	test_hole_segment(&c, img);
 	test_ram_zero();
 	for (int i = 0; i < c.nfiles; i++)
 		unlink(c.files[i]);

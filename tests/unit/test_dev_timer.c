@@ -444,6 +444,12 @@ static void test_rtc_memory(void)
 	report(cmos(&r, 0x34) == 0x00 && cmos(&r, 0x35) == 0xbf, "5 GiB: 3 GiB below 4G (0xbf00 blocks)");
 	report(cmos(&r, 0x5b) == 0x00 && cmos(&r, 0x5c) == 0x80 && cmos(&r, 0x5d) == 0x00,
 	       "5 GiB: 2 GiB above 4G (0x8000 blocks)");
+	rtc_setup(&r, &fc, &ln, 0xe0000000ull - 4096);
+	report(cmos(&r, 0x34) == 0xff && cmos(&r, 0x35) == 0xde && cmos(&r, 0x5c) == 0,
+	       "3.5 GiB - 4 KiB: all of it below 4G (0xdeff blocks), nothing above");
+	rtc_setup(&r, &fc, &ln, 0xe0000000ull);
+	report(cmos(&r, 0x35) == 0xbf && cmos(&r, 0x5b) == 0x00 && cmos(&r, 0x5c) == 0x20,
+	       "3.5 GiB: 3 GiB below 4G, 512 MiB above (0x2000 blocks)");
 }
 
 static void test_rtc_irq(void)

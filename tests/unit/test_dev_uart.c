@@ -214,6 +214,9 @@ static void test_fwcfg(void)
 	report(fwcfg_io_read(&f, 1, 1) == 0, "reselecting restarts at offset 0 (low byte 0)");
 	fwcfg_io_write(&f, 1, 1, 0x55);
 	report(fwcfg_io_read(&f, 1, 1) == 0, "data writes are ignored");
+	fwcfg_init(&f, 5ull << 30, 1);
+	report(fw_read(&f, FWCFG_RAM_SIZE, 8) == 5ull << 30,
+	       "key 0x03 RAM size is all of RAM, high RAM included (5 GiB)");
 }
 
 int main(void)

@@ -126,11 +126,11 @@ static bool msr_write(void *ctx, u32 index, u64 value)
 
 /* --- machine setup ----------------------------------------------------------- */
 
-static int machine_init(struct machine *m)
+static int machine_init(struct machine *m, u64 ram_size)
 {
 	memset(m, 0, sizeof(*m));
 	m->irq = -1;
-	if (guest_ram_alloc(&m->ram, RAM_SIZE) < 0)
+	if (guest_ram_alloc(&m->ram, ram_size) < 0)
 		return -ENOMEM;
 	bus_init(&m->pio, "pio");
 	bus_init(&m->mmio, "mmio");
@@ -142,7 +142,7 @@ static int machine_init(struct machine *m)
 	bus_add(&m->mmio, &dev);
 	m->env = (struct accel_env){
 		.ctx = m, .pio = &m->pio, .mmio = &m->mmio,
-		.ram = m->ram.base, .ram_size = m->ram.size,
+		.ram = m->ram.base, .ram_size = m->ram.size, .ram_high = m->ram.high,
 		.irq_peek = irq_peek, .irq_ack = irq_ack,
 		.msr_read = msr_read, .msr_write = msr_write, .stop = &m->stop,
 	};
@@ -382,6 +382,39 @@ static void test_mmio(struct machine *m)
 	service(m, &e);
 	report(run_to(m, &e) == VCPU_EXIT_HLT && regs(m).rbx == 0x5a5a5a5a,
 	       "kvm: the MMIO read returned the device's value");
+}
+
+/* With 5 GiB (two memory slots: 3 GiB at 0, 2 GiB at 4 GiB), RAM at 4 GiB
+ * is the host bytes after low RAM, and 0xd0000000 is MMIO, not RAM. Only a
+ * few pages of the lazily mapped RAM are touched. */
+static void test_high_ram(struct machine *m)
+{
+	static const u8 code[] = {
+		0x48, 0xb8, 0, 0, 0, 0, 1, 0, 0, 0,       /* mov rax, 0x100000000 */
+		0x48, 0xc7, 0x40, 0x08, 0x5a, 0x5a, 0, 0, /* mov qword [rax + 8], 0x5a5a */
+		0x48, 0x8b, 0x18,                         /* mov rbx, [rax] */
+		0xbf, 0x00, 0x00, 0x00, 0xd0,             /* mov edi, 0xd0000000 */
+		0x8b, 0x0f,                               /* mov ecx, [rdi] */
+		0xf4,                                     /* hlt */
+	};
+	struct vcpu_exit e;
+	load(m, CODE, code, sizeof(code));
+	long_mode(m, CODE);
+	u64 pd = PML4 + 0x6000; /* 4-5 GiB with 2 MiB pages */
+	put64(m, PML4 + 0x1000 + 4 * 8, pd | 3);
+	for (u64 j = 0; j < 512; j++)
+		put64(m, pd + j * 8, (4ull << 30 | j << 21) | 0x83);
+	put64(m, 4ull << 30, 0x1234);
+	m->dev_value = 0x77;
+	enum vcpu_exit_reason why = run_to(m, &e);
+	struct vcpu_regs r = regs(m);
+	u64 stored;
+	memcpy(&stored, m->ram.base + m->ram.size - m->ram.high + 8, 8);
+	report(why == VCPU_EXIT_HLT && r.rbx == 0x1234 && stored == 0x5a5a,
+	       "kvm: 5 GiB: RAM at 4 GiB is the slot after low RAM (rbx %#llx)",
+	       (unsigned long long)r.rbx);
+	report(m->nlog == 1 && !m->log[0].write && r.rcx == 0x77,
+	       "kvm: 5 GiB: 0xd0000000 is in the hole and reaches the MMIO bus");
 }
 
 /* The spin after STI is bounded, and how long the interrupt window takes to
@@ -668,8 +701,12 @@ static void test_create_errors(void)
 	int before = count_fds();
 	guest_ram_alloc(&ram, 1 << 20);
 	struct accel_env env = { .ram = ram.base, .ram_size = 4ull << 30 };
-	report(kvm->create(&v, &env, 0) == -EINVAL && !v, "kvm: more than 3 GiB of RAM is refused");
+	report(kvm->create(&v, &env, 0) == -EINVAL && !v,
+	       "kvm: 4 GiB of RAM all below 4 GiB (over the APICs) is refused");
+	env.ram_high = env.ram_size + 4096;
+	report(kvm->create(&v, &env, 0) == -EINVAL && !v, "kvm: an impossible layout is refused");
 	env.ram_size = ram.size;
+	env.ram_high = 0;
 	report(kvm->create(&v, &env, 1) < 0 && !v, "kvm: a second vCPU id is refused for now");
 	report(kvm->create(&v, &env, 0) == 0 && v, "kvm: create with a bare env");
 	kvm->destroy(v);
@@ -692,11 +729,16 @@ int main(void)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
 		struct machine m;
-		int r = machine_init(&m);
+		int r = machine_init(&m, RAM_SIZE);
 		if (report(r == 0, "kvm: machine %zu created (%s)", i, r ? strerror(-r) : "ok"))
 			tests[i](&m);
 		machine_free(&m);
 	}
 	test_create_errors();
+	struct machine m;
+	int r = machine_init(&m, 5ull << 30);
+	if (report(r == 0, "kvm: machine with 5 GiB created (%s)", r ? strerror(-r) : "ok"))
+		test_high_ram(&m);
+	machine_free(&m);
 	return 0;
 }

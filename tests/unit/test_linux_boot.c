@@ -93,6 +93,69 @@ static void test_good(struct guest_ram *ram)
 	       "E820: 4 entries, RAM from 1 MiB to the end");
 }
 
+/* One E820 entry of the zero page. */
+static bool e820_is(const u8 *zp, unsigned i, u64 addr, u64 size, u32 type)
+{
+	u64 a, s;
+	memcpy(&a, zp + 0x2d0 + 20 * i, 8);
+	memcpy(&s, zp + 0x2d0 + 20 * i + 8, 8);
+	return a == addr && s == size && get32(zp + 0x2d0 + 20 * i + 16) == type;
+}
+
+/* A bzImage whose initrd may go anywhere below 4 GiB (initrd_addr_max). */
+static const char *make_bzimage_initrd_4g(void)
+{
+	const char *path = make_bzimage("vmlinuz-4g", 0x20f, 1);
+	u8 v[4];
+	put32(v, 0xffffffff);
+	FILE *f = fopen(path, "r+b");
+	if (!f || fseek(f, 0x22c, SEEK_SET) || fwrite(v, 1, 4, f) != 4)
+		perror(path);
+	if (f)
+		fclose(f);
+	return path;
+}
+
+/* The E820 map follows the PC layout (mem.h): RAM from 1 MiB to the end of
+ * low RAM, then RAM at 4 GiB; nothing in the hole. The initrd goes to the
+ * top of low RAM, never into the hole. RAM is mapped lazily: boot_load
+ * touches a few pages only. */
+static void test_e820_layouts(const char *initrd)
+{
+	static const struct {
+		u64 size, low;
+		const char *what;
+	} cases[] = {
+		{ 128ull << 20, 128ull << 20, "128 MiB" },
+		{ 3ull << 30, 3ull << 30, "3 GiB" },
+		{ 0xe0000000ull, 3ull << 30, "3.5 GiB" },
+		{ 4ull << 30, 3ull << 30, "4 GiB" },
+		{ 8ull << 30, 3ull << 30, "8 GiB" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct guest_ram ram;
+		char err[256];
+		struct boot_params p = { make_bzimage_initrd_4g(), initrd, "" };
+		struct boot_state st;
+		u64 low = cases[i].low, high = cases[i].size - low;
+		if (guest_ram_alloc(&ram, cases[i].size)) {
+			report(0, "E820 %s: allocation", cases[i].what);
+			continue;
+		}
+		int r = boot_load(&p, &ram, &st, err, sizeof(err));
+		const u8 *zp = ram.base + 0x9000;
+		u32 rd = get32(zp + 0x218), rs = get32(zp + 0x21c);
+		report(r == 0 && zp[0x1e8] == (high ? 5 : 4) &&
+			       e820_is(zp, 3, 0x100000, low - 0x100000, 1) &&
+			       (!high || e820_is(zp, 4, 1ull << 32, high, 1)),
+		       "E820 %s: RAM 1 MiB-%#llx%s", cases[i].what, (unsigned long long)low,
+		       high ? " and above 4 GiB" : "");
+		report(r == 0 && rs == 5000 && rd == ((low - rs) & ~0xfffull),
+		       "E820 %s: initrd at the top of low RAM (%#x)", cases[i].what, rd);
+		guest_ram_free(&ram);
+	}
+}
+
 static void expect_refused(struct guest_ram *ram, const char *name, u16 version, u8 xlf,
 			   const char *want)
 {
@@ -109,6 +172,9 @@ int main(void)
 	if (!mkdtemp(dir) || guest_ram_alloc(&ram, RAM) || guest_ram_alloc(&small, 16u << 20))
 		return report(0, "setup"), 0;
 	test_good(&ram);
+	char initrd[256];
+	snprintf(initrd, sizeof(initrd), "%s/initrd", dir);
+	test_e820_layouts(initrd);
 	expect_refused(&ram, "old-protocol", 0x20b, 1, "too old");
 	expect_refused(&ram, "32-bit-only", 0x20f, 0, "not a 64-bit bzImage");
 	expect_refused(&small, "needs-ram", 0x20f, 1, "try -m");
