@@ -1,0 +1,12 @@
+/* Covers: 15 17 21 23 25
+ * cet_rows_ibt: the CET rows of KVM's MSR test table from inside a guest
+ * whose CPU is -cpu max,-shstk (guest/lib/cet_rows.h). */
+/* args: -cpu max,-shstk */
+#include "cet_rows.h"
+#include "report.h"
+
+int main(void)
+{
+	cet_msr_rows("max,-shstk");
+	return report_summary();
+}
