@@ -28,6 +28,7 @@ struct block {
 	u32 gen, gen2;
 	u8 code_size;
 	u8 n;
+	bool endbr; /* the first instruction is the mode-correct ENDBR (cet.h) */
 	/* The block that ran next last time, at link_rip, while the jump
 	 * cache's epoch was link_epoch: valid exactly when a jump-cache
 	 * entry would be, and cheaper to check. */
@@ -245,6 +246,7 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 			break;
 	}
 	b->end = &b->insn[b->n];
+	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
 	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
@@ -357,9 +359,9 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch))
 			break;
 		if (unlikely(cet_tracker_armed(cpu))) {
-			if (!cet_is_endbr(cpu, &b->link->insn[0]))
+			if (!b->link->endbr)
 				break; /* cet_check_endbr() may fault: not here */
-			cet_block_start(cpu, &b->link->insn[0]);
+			cet_endbr_retire(cpu);
 		}
 		b = b->link;
 	}

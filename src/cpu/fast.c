@@ -35,7 +35,7 @@ static const insn_fn rip_free[] = {
 	op_movzx_b, op_movzx_w, op_movsx_b, op_movsx_w, op_movsxd, op_lea,
 	op_xchg_rm_r, op_xchg_ax_r, op_cbw, op_cwd,
 	op_push_r, op_pop_r, op_push_imm, op_push_rm, op_leave,
-	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop,
+	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop, op_endbr,
 };
 
 static bool is_rip_free(const struct insn *in)

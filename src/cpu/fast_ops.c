@@ -508,7 +508,9 @@ static insn_fn branch_variant(const struct insn *in)
 insn_fn fast_ops_variant(const struct insn *in, u8 *run)
 {
 	unsigned form = ea_form(in);
-	insn_fn fn = NULL;
+	insn_fn fn = fast_alu_variant(in, form != EA_NONE);
+	if (fn)
+		return fn;
 	if (form != EA_NONE) {
 		fn = load_variant(in, form);
 		if (!fn)
