@@ -134,6 +134,16 @@ struct tlb_entry {
 			   * name the same page) */
 };
 
+/* A one-page cache in front of the software TLB for the stack and the
+ * shadow stack (CALL, RET, PUSH, POP: fast_ops.c): a copy of one entry of
+ * the current access class, the page of its wtag (sstag) and its addend.
+ * Whatever changes the TLB or the access class empties it first (mmu.c:
+ * tlb_changed()), so a hit means exactly what the entry's hit would. */
+struct page_cache {
+	u64 page; /* linear page, or ~0 */
+	uintptr_t addend;
+};
+
 /* Code-fetch TLB entry: linear page -> guest-physical page. */
 struct itlb_entry {
 	u64 tag;
@@ -258,6 +268,8 @@ struct cpu {
 	struct tlb_entry tlb[MMU_COUNT][TLB_SIZE];
 	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
 	bool tlb_large; /* some entry came from a large page */
+	struct page_cache sp_cache; /* RSP's page, writable (wtag) */
+	struct page_cache ss_cache; /* SSP's page, a shadow-stack page (sstag) */
 	u8 *ram;
 	u64 ram_size;
 	u64 phys_mask; /* MAXPHYADDR mask */
@@ -447,6 +459,39 @@ static inline u8 *tlb_ptr(const struct tlb_entry *e, u64 la)
 static inline u8 *tlb_host(const struct tlb_entry *e, u64 tag, u64 la, unsigned size)
 {
 	return tlb_hit(tag, la, size) ? tlb_ptr(e, la) : NULL;
+}
+
+/* Host address of the aligned 8 bytes at la through a page cache, or NULL. */
+static inline u8 *page_cache_hit(const struct page_cache *pc, u64 la)
+{
+	return likely((la & ~0xff8ull) == pc->page) ? (u8 *)(la + pc->addend) : NULL;
+}
+
+/* Host address of 8 bytes at la through the entry's tag `tag` (wtag or
+ * sstag: offsetof), or NULL; a hit becomes what pc caches. */
+static inline u8 *page_cache_fill(struct cpu *cpu, struct page_cache *pc, size_t tag, u64 la)
+{
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	u64 t = *(const u64 *)((const u8 *)e + tag);
+	if (unlikely(!tlb_hit(t, la, 8)))
+		return NULL;
+	pc->page = t;
+	pc->addend = e->addend;
+	return tlb_ptr(e, la);
+}
+
+/* Host address of the 8 bytes at la on the stack (writable) or the shadow
+ * stack, or NULL: the cache first, then the TLB. */
+static inline u8 *cpu_stack_host(struct cpu *cpu, u64 la)
+{
+	u8 *p = page_cache_hit(&cpu->sp_cache, la);
+	return p ? p : page_cache_fill(cpu, &cpu->sp_cache, offsetof(struct tlb_entry, wtag), la);
+}
+
+static inline u8 *cpu_shstk_host(struct cpu *cpu, u64 la)
+{
+	u8 *p = page_cache_hit(&cpu->ss_cache, la);
+	return p ? p : page_cache_fill(cpu, &cpu->ss_cache, offsetof(struct tlb_entry, sstag), la);
 }
 
 /* Linear-address data accesses at the current privilege. */
