@@ -338,9 +338,23 @@ static void run_block(struct cpu *cpu, const struct block *b, unsigned max)
 	cpu->rip = end_rip(cpu, last);
 }
 
+/* The block at rip after b from the jump cache, which then becomes b's
+ * link, or NULL: the run loop finds it. */
+static __attribute__((noinline)) struct block *relink(struct cpu *cpu, struct block *b, u64 rip)
+{
+	struct jc_entry *e = &cpu->jc[(rip ^ (rip >> JC_BITS)) & ((1u << JC_BITS) - 1)];
+	if (e->rip != rip || e->epoch != cpu->jc_epoch)
+		return NULL;
+	b->link = e->b;
+	b->link_rip = rip;
+	b->link_epoch = e->epoch;
+	return e->b;
+}
+
 /* Run b and then the blocks it links to, whole, for as long as nothing
  * needs the run loop's attention: an event, a deadline, a link that does
- * not hold, or an IBT tracker that waits at something other than ENDBR.
+ * not hold and a jump-cache miss, or an IBT tracker that waits at
+ * something other than ENDBR.
  * The instruction count moves once per block; cpu->rip is written once at
  * the end (a fault accounts for itself: count_faulted_block). Returns the
  * last block that ran, for next_block(). */
@@ -356,14 +370,16 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 		rip = end_rip(cpu, last);
 		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline))
 			break;
-		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch))
+		struct block *next = b->link;
+		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch) &&
+		    !(next = relink(cpu, b, rip)))
 			break;
 		if (unlikely(cet_tracker_armed(cpu))) {
-			if (!b->link->endbr)
+			if (!next->endbr)
 				break; /* cet_check_endbr() may fault: not here */
 			cet_endbr_retire(cpu);
 		}
-		b = b->link;
+		b = next;
 	}
 	cpu->cur_block = NULL;
 	cpu->rip = rip;
