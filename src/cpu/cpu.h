@@ -206,6 +206,8 @@ struct cpu {
 	u64 cc_dst, cc_src, cc_src2;
 	enum cc_op cc_op;
 	u8 cc_size;   /* operand size of the recorded cc op, bytes */
+	u8 cc_cf_op;  /* INC/DEC: the op whose CF they keep (cpu_set_cc_incdec) */
+	u8 cc_cf_size;
 	u8 cpl;
 	u8 mmu_idx;   /* MMU_SUP or MMU_USER for data accesses */
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
@@ -365,12 +367,30 @@ u64 cpu_get_rflags(struct cpu *cpu);
 void cpu_set_rflags(struct cpu *cpu, u64 v);
 bool cpu_cond(struct cpu *cpu, unsigned cc); /* Jcc/SETcc/CMOVcc condition 0..15 */
 bool cpu_get_cf_slow(struct cpu *cpu);
+/* CF of the current op into eflags.CF and cc_op = CC_EAGER, the other
+ * arithmetic flags left stale: only for INC/DEC, which record theirs next. */
+void cpu_keep_cf_eager(struct cpu *cpu);
+/* CF of INC/DEC: that of the op before them, kept lazily (flags.c): op is
+ * CC_EAGER (eflags.CF), CC_ADD or CC_SUB (from cc_src and cc_src2 at
+ * size), or CC_LOGIC. */
+static inline bool cpu_kept_cf(const struct cpu *cpu)
+{
+	u64 m = size_mask(cpu->cc_cf_size);
+	u64 a = cpu->cc_src2 & m, b = cpu->cc_src & m;
+	switch (cpu->cc_cf_op) {
+	case CC_ADD: return b > m - a; /* a + b carries out of size */
+	case CC_SUB: return a < b;
+	case CC_LOGIC: return false;
+	default: return cpu->eflags & X86_EFLAGS_CF;
+	}
+}
 /* CF alone, cheaply for the ops that usually precede INC/DEC/ADC/SBB. */
 static inline bool cpu_get_cf(struct cpu *cpu)
 {
 	switch (cpu->cc_op) {
 	case CC_EAGER: return cpu->eflags & X86_EFLAGS_CF;
-	case CC_INC: case CC_DEC: case CC_MUL: return cpu->cc_src & 1;
+	case CC_INC: case CC_DEC: return cpu_kept_cf(cpu);
+	case CC_MUL: return cpu->cc_src & 1;
 	case CC_LOGIC: return false;
 	case CC_ADD: return (cpu->cc_dst & size_mask(cpu->cc_size)) < (cpu->cc_src2 & size_mask(cpu->cc_size));
 	case CC_SUB: return (cpu->cc_src2 & size_mask(cpu->cc_size)) < (cpu->cc_src & size_mask(cpu->cc_size));
@@ -385,6 +405,33 @@ static inline void cpu_set_cc(struct cpu *cpu, enum cc_op op, unsigned size,
 	cpu->cc_dst = dst;
 	cpu->cc_src = src;
 	cpu->cc_src2 = src2;
+}
+/* INC/DEC (op) with result r: every flag but CF from r, CF unchanged. The
+ * ops that CF can be derived from later (CC_EAGER/ADD/SUB/LOGIC) stay in
+ * cc_cf_op with their size, cc_src and cc_src2, which INC/DEC leave
+ * alone; after any other, CF moves into eflags first (cpu_keep_cf_eager). */
+#define CC_CF_KEPT ((1u << CC_INC) | (1u << CC_DEC))
+#define CC_CF_LAZY ((1u << CC_EAGER) | (1u << CC_ADD) | (1u << CC_SUB) | (1u << CC_LOGIC))
+static inline bool cpu_cf_keepable(const struct cpu *cpu)
+{
+	return (1u << cpu->cc_op) & (CC_CF_KEPT | CC_CF_LAZY);
+}
+/* cpu_set_cc_incdec() once cpu_cf_keepable() holds. */
+static inline void cpu_record_incdec(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
+{
+	if (!((1u << cpu->cc_op) & CC_CF_KEPT)) {
+		cpu->cc_cf_op = (u8)cpu->cc_op;
+		cpu->cc_cf_size = cpu->cc_size;
+	}
+	cpu->cc_op = op;
+	cpu->cc_size = (u8)size;
+	cpu->cc_dst = r;
+}
+static inline void cpu_set_cc_incdec(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
+{
+	if (unlikely(!cpu_cf_keepable(cpu)))
+		cpu_keep_cf_eager(cpu);
+	cpu_record_incdec(cpu, op, size, r);
 }
 /* Make eflags hold the arithmetic flags and switch to CC_EAGER. */
 void cpu_flags_materialize(struct cpu *cpu);

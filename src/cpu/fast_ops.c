@@ -283,19 +283,28 @@ static void op_pop64_r(struct cpu *cpu, const struct insn *in)
 	cpu->r[in->reg] = v; /* POP RSP loads the popped value */
 }
 
-/* INC/DEC r64 (FF /0 /1, register form): CF is preserved. */
+/* INC/DEC r64 (FF /0 /1, register form): CF is preserved, lazily unless
+ * the op before needs the generic handler's cpu_keep_cf_eager(). */
 static void op_inc64_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] + 1;
+	if (unlikely(!cpu_cf_keepable(cpu))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 r = cpu->r[in->rm] + 1;
 	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_INC, 8, r, cf, r - 1);
+	cpu_record_incdec(cpu, CC_INC, 8, r);
 }
 
 static void op_dec64_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] - 1;
+	if (unlikely(!cpu_cf_keepable(cpu))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 r = cpu->r[in->rm] - 1;
 	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_DEC, 8, r, cf, r + 1);
+	cpu_record_incdec(cpu, CC_DEC, 8, r);
 }
 
 /* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
