@@ -1,4 +1,4 @@
-/* fast_alu.c: ADD OR AND SUB XOR CMP TEST specialized by operation, form and size.
+/* fast_alu.c: ADD OR AND SUB XOR CMP TEST (and NEG, NOT) specialized by form and size.
  *
  * One handler per (operation, operand form, size) for 64-bit code, in the
  * style of fast_ops.c: RIP implicit, register operands complete (they
@@ -198,6 +198,39 @@ static const insn_fn generic[7][4] = {
 	{ op_test_rm_r, NULL, op_test_rm_imm, op_test_a_imm },
 };
 
+/* NEG and NOT r32/r64 (F7 /3 /2, register form). */
+static ALWAYS_INLINE void neg_reg(struct cpu *cpu, const struct insn *in, unsigned size)
+{
+	u64 a = at_size(cpu->r[in->rm], size), r = at_size(-a, size);
+	cpu->r[in->rm] = r;
+	cpu_set_cc(cpu, CC_NEG, size, r, 0, a);
+}
+
+static void op_neg4_r(struct cpu *cpu, const struct insn *in) { neg_reg(cpu, in, 4); }
+static void op_neg8_r(struct cpu *cpu, const struct insn *in) { neg_reg(cpu, in, 8); }
+
+static void op_not4_r(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = (u32)~cpu->r[in->rm];
+}
+
+static void op_not8_r(struct cpu *cpu, const struct insn *in)
+{
+	cpu->r[in->rm] = ~cpu->r[in->rm];
+}
+
+static insn_fn unary_variant(const struct insn *in)
+{
+	bool q = in->opsize == 8;
+	if ((in->flags & IF_MEM) || (in->opsize != 4 && !q))
+		return NULL;
+	if (in->fn == op_neg)
+		return q ? op_neg8_r : op_neg4_r;
+	if (in->fn == op_not)
+		return q ? op_not8_r : op_not4_r;
+	return NULL;
+}
+
 /* A byte register that is AH..BH needs the generic handler. */
 static bool high_byte(const struct insn *in, unsigned reg)
 {
@@ -211,7 +244,7 @@ insn_fn fast_alu_variant(const struct insn *in, bool mem_ok)
 		for (kind = 0; kind < 4; kind++)
 			if (generic[op][kind] && in->fn == generic[op][kind])
 				goto found;
-	return NULL;
+	return unary_variant(in);
 found:
 	if (size != 1 && size != 4 && size != 8)
 		return NULL;
