@@ -176,7 +176,7 @@ static ALWAYS_INLINE void incdec_rm(struct cpu *cpu, const struct insn *in, bool
 {
 	unsigned size = in->opsize;
 	enum cc_op cc = dec ? CC_DEC : CC_INC;
-	u64 cf = cpu_get_cf(cpu), a, r;
+	u64 a, r;
 	if (likely(!(in->flags & IF_MEM))) {
 		a = alu_get_reg(cpu, in, in->rm, size);
 		r = dec ? a - 1 : a + 1;
@@ -187,7 +187,7 @@ static ALWAYS_INLINE void incdec_rm(struct cpu *cpu, const struct insn *in, bool
 		r = dec ? a - 1 : a + 1;
 		alu_rmw_write(cpu, &m, size, r);
 	}
-	cpu_set_cc(cpu, cc, size, r, cf, a);
+	cpu_set_cc_incdec(cpu, cc, size, r);
 }
 
 void op_inc_rm(struct cpu *cpu, const struct insn *in)
@@ -203,16 +203,16 @@ void op_dec_rm(struct cpu *cpu, const struct insn *in)
 /* 40+r / 48+r: register in the opcode (decoded into in->reg). */
 void op_inc_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = alu_get_reg(cpu, in, in->reg, in->opsize) + 1;
+	u64 r = alu_get_reg(cpu, in, in->reg, in->opsize) + 1;
 	alu_set_reg(cpu, in, in->reg, in->opsize, r);
-	cpu_set_cc(cpu, CC_INC, in->opsize, r, cf, r - 1);
+	cpu_set_cc_incdec(cpu, CC_INC, in->opsize, r);
 }
 
 void op_dec_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = alu_get_reg(cpu, in, in->reg, in->opsize) - 1;
+	u64 r = alu_get_reg(cpu, in, in->reg, in->opsize) - 1;
 	alu_set_reg(cpu, in, in->reg, in->opsize, r);
-	cpu_set_cc(cpu, CC_DEC, in->opsize, r, cf, r + 1);
+	cpu_set_cc_incdec(cpu, CC_DEC, in->opsize, r);
 }
 
 /* ---- NOT / NEG (F6/F7 /2 /3) ---- */

@@ -118,12 +118,17 @@ static inline bool cet_is_endbr(const struct cpu *cpu, const struct insn *in)
 	       in->modrm == (cpu->m64 ? 0xfa : 0xfb);
 }
 
+static inline void cet_endbr_retire(struct cpu *cpu)
+{
+	*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
+	cpu->ibt_wait = false;
+	cpu->ibt_arm = true; /* IBT is on here (the tracker was waiting) */
+}
+
 static inline void cet_block_start(struct cpu *cpu, const struct insn *first)
 {
 	if (likely(cet_is_endbr(cpu, first))) {
-		*cet_ctl(cpu, cpu->cpl) &= ~(CET_WAIT_ENDBR | CET_SUPPRESS);
-		cpu->ibt_wait = false;
-		cpu->ibt_arm = true; /* IBT is on here (the tracker was waiting) */
+		cet_endbr_retire(cpu);
 		return;
 	}
 	cet_check_endbr(cpu, first);

@@ -135,6 +135,16 @@ struct tlb_entry {
 			   * name the same page) */
 };
 
+/* A one-page cache in front of the software TLB for the stack and the
+ * shadow stack (CALL, RET, PUSH, POP: fast_ops.c): a copy of one entry of
+ * the current access class, the page of its wtag (sstag) and its addend.
+ * Whatever changes the TLB or the access class empties it first (mmu.c:
+ * tlb_changed()), so a hit means exactly what the entry's hit would. */
+struct page_cache {
+	u64 page; /* linear page, or ~0 */
+	uintptr_t addend;
+};
+
 /* Code-fetch TLB entry: linear page -> guest-physical page. */
 struct itlb_entry {
 	u64 tag;
@@ -197,6 +207,8 @@ struct cpu {
 	u64 cc_dst, cc_src, cc_src2;
 	enum cc_op cc_op;
 	u8 cc_size;   /* operand size of the recorded cc op, bytes */
+	u8 cc_cf_op;  /* INC/DEC: the op whose CF they keep (cpu_set_cc_incdec) */
+	u8 cc_cf_size;
 	u8 cpl;
 	u8 mmu_idx;   /* MMU_SUP or MMU_USER for data accesses */
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
@@ -259,6 +271,8 @@ struct cpu {
 	struct tlb_entry tlb[MMU_COUNT][TLB_SIZE];
 	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
 	bool tlb_large; /* some entry came from a large page */
+	struct page_cache sp_cache; /* RSP's page, writable (wtag) */
+	struct page_cache ss_cache; /* SSP's page, a shadow-stack page (sstag) */
 	u8 *ram;
 	u64 ram_size; /* host bytes at ram (mem.h layout) */
 	u64 ram_high; /* of which this many sit at 4 GiB */
@@ -356,12 +370,30 @@ u64 cpu_get_rflags(struct cpu *cpu);
 void cpu_set_rflags(struct cpu *cpu, u64 v);
 bool cpu_cond(struct cpu *cpu, unsigned cc); /* Jcc/SETcc/CMOVcc condition 0..15 */
 bool cpu_get_cf_slow(struct cpu *cpu);
+/* CF of the current op into eflags.CF and cc_op = CC_EAGER, the other
+ * arithmetic flags left stale: only for INC/DEC, which record theirs next. */
+void cpu_keep_cf_eager(struct cpu *cpu);
+/* CF of INC/DEC: that of the op before them, kept lazily (flags.c): op is
+ * CC_EAGER (eflags.CF), CC_ADD or CC_SUB (from cc_src and cc_src2 at
+ * size), or CC_LOGIC. */
+static inline bool cpu_kept_cf(const struct cpu *cpu)
+{
+	u64 m = size_mask(cpu->cc_cf_size);
+	u64 a = cpu->cc_src2 & m, b = cpu->cc_src & m;
+	switch (cpu->cc_cf_op) {
+	case CC_ADD: return b > m - a; /* a + b carries out of size */
+	case CC_SUB: return a < b;
+	case CC_LOGIC: return false;
+	default: return cpu->eflags & X86_EFLAGS_CF;
+	}
+}
 /* CF alone, cheaply for the ops that usually precede INC/DEC/ADC/SBB. */
 static inline bool cpu_get_cf(struct cpu *cpu)
 {
 	switch (cpu->cc_op) {
 	case CC_EAGER: return cpu->eflags & X86_EFLAGS_CF;
-	case CC_INC: case CC_DEC: case CC_MUL: return cpu->cc_src & 1;
+	case CC_INC: case CC_DEC: return cpu_kept_cf(cpu);
+	case CC_MUL: return cpu->cc_src & 1;
 	case CC_LOGIC: return false;
 	case CC_ADD: return (cpu->cc_dst & size_mask(cpu->cc_size)) < (cpu->cc_src2 & size_mask(cpu->cc_size));
 	case CC_SUB: return (cpu->cc_src2 & size_mask(cpu->cc_size)) < (cpu->cc_src & size_mask(cpu->cc_size));
@@ -376,6 +408,33 @@ static inline void cpu_set_cc(struct cpu *cpu, enum cc_op op, unsigned size,
 	cpu->cc_dst = dst;
 	cpu->cc_src = src;
 	cpu->cc_src2 = src2;
+}
+/* INC/DEC (op) with result r: every flag but CF from r, CF unchanged. The
+ * ops that CF can be derived from later (CC_EAGER/ADD/SUB/LOGIC) stay in
+ * cc_cf_op with their size, cc_src and cc_src2, which INC/DEC leave
+ * alone; after any other, CF moves into eflags first (cpu_keep_cf_eager). */
+#define CC_CF_KEPT ((1u << CC_INC) | (1u << CC_DEC))
+#define CC_CF_LAZY ((1u << CC_EAGER) | (1u << CC_ADD) | (1u << CC_SUB) | (1u << CC_LOGIC))
+static inline bool cpu_cf_keepable(const struct cpu *cpu)
+{
+	return (1u << cpu->cc_op) & (CC_CF_KEPT | CC_CF_LAZY);
+}
+/* cpu_set_cc_incdec() once cpu_cf_keepable() holds. */
+static inline void cpu_record_incdec(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
+{
+	if (!((1u << cpu->cc_op) & CC_CF_KEPT)) {
+		cpu->cc_cf_op = (u8)cpu->cc_op;
+		cpu->cc_cf_size = cpu->cc_size;
+	}
+	cpu->cc_op = op;
+	cpu->cc_size = (u8)size;
+	cpu->cc_dst = r;
+}
+static inline void cpu_set_cc_incdec(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
+{
+	if (unlikely(!cpu_cf_keepable(cpu)))
+		cpu_keep_cf_eager(cpu);
+	cpu_record_incdec(cpu, op, size, r);
 }
 /* Make eflags hold the arithmetic flags and switch to CC_EAGER. */
 void cpu_flags_materialize(struct cpu *cpu);
@@ -459,6 +518,39 @@ static inline u8 *tlb_ptr(const struct tlb_entry *e, u64 la)
 static inline u8 *tlb_host(const struct tlb_entry *e, u64 tag, u64 la, unsigned size)
 {
 	return tlb_hit(tag, la, size) ? tlb_ptr(e, la) : NULL;
+}
+
+/* Host address of the aligned 8 bytes at la through a page cache, or NULL. */
+static inline u8 *page_cache_hit(const struct page_cache *pc, u64 la)
+{
+	return likely((la & ~0xff8ull) == pc->page) ? (u8 *)(la + pc->addend) : NULL;
+}
+
+/* Host address of 8 bytes at la through the entry's tag `tag` (wtag or
+ * sstag: offsetof), or NULL; a hit becomes what pc caches. */
+static inline u8 *page_cache_fill(struct cpu *cpu, struct page_cache *pc, size_t tag, u64 la)
+{
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	u64 t = *(const u64 *)((const u8 *)e + tag);
+	if (unlikely(!tlb_hit(t, la, 8)))
+		return NULL;
+	pc->page = t;
+	pc->addend = e->addend;
+	return tlb_ptr(e, la);
+}
+
+/* Host address of the 8 bytes at la on the stack (writable) or the shadow
+ * stack, or NULL: the cache first, then the TLB. */
+static inline u8 *cpu_stack_host(struct cpu *cpu, u64 la)
+{
+	u8 *p = page_cache_hit(&cpu->sp_cache, la);
+	return p ? p : page_cache_fill(cpu, &cpu->sp_cache, offsetof(struct tlb_entry, wtag), la);
+}
+
+static inline u8 *cpu_shstk_host(struct cpu *cpu, u64 la)
+{
+	u8 *p = page_cache_hit(&cpu->ss_cache, la);
+	return p ? p : page_cache_fill(cpu, &cpu->ss_cache, offsetof(struct tlb_entry, sstag), la);
 }
 
 /* Linear-address data accesses at the current privilege. */

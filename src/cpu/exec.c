@@ -28,6 +28,7 @@ struct block {
 	u32 gen, gen2;
 	u8 code_size;
 	u8 n;
+	bool endbr; /* the first instruction is the mode-correct ENDBR (cet.h) */
 	/* The block that ran next last time, at link_rip, while the jump
 	 * cache's epoch was link_epoch: valid exactly when a jump-cache
 	 * entry would be, and cheaper to check. */
@@ -248,6 +249,7 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 			break;
 	}
 	b->end = &b->insn[b->n];
+	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
 	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
@@ -306,26 +308,85 @@ static struct block *next_block(struct cpu *cpu, struct block *prev)
 	return b;
 }
 
-/* Run up to max instructions of b from its start (cpu->rip). RIP stays
- * implicit while the block runs (cpu.h, insn_rip()); it is written once at
- * the end, from the last instruction that ran. The instruction count moves
- * once per block too; a fault accounts for itself (count_faulted_block). */
-static inline __attribute__((always_inline)) void run_block(struct cpu *cpu, const struct block *b,
-							   unsigned max)
+/* The instructions of b from in up to cpu->block_end; returns the last
+ * one that ran. RIP stays implicit while a block runs (cpu.h, insn_rip()):
+ * cpu->cur_block_rip must hold the block's address. */
+static inline __attribute__((always_inline)) const struct insn *
+run_insns(struct cpu *cpu, const struct insn *in)
 {
-	const struct insn *in = b->insn;
-	cpu->block_end = likely(max >= b->n) ? b->end : in + max;
-	cpu->cur_block = b;
-	cpu->cur_block_rip = cpu->rip;
 	do {
 		cpu->cur_insn = in;
 		in->exec(cpu, in);
 		in++;
 	} while (in < cpu->block_end);
+	return in - 1;
+}
+
+/* The address after the last instruction of a block that ran. */
+static inline u64 end_rip(const struct cpu *cpu, const struct insn *last)
+{
+	return (last->run & RUN_NEXT) ? cpu->next_rip : insn_next_rip(cpu, last);
+}
+
+/* Run up to max instructions of b from its start (cpu->rip), alone: the
+ * slow path's way to honour an interrupt shadow or single-step. */
+static void run_block(struct cpu *cpu, const struct block *b, unsigned max)
+{
+	cpu->block_end = max >= b->n ? b->end : b->insn + max;
+	cpu->cur_block = b;
+	cpu->cur_block_rip = cpu->rip;
+	const struct insn *last = run_insns(cpu, b->insn);
 	cpu->cur_block = NULL;
-	in--;
-	cpu->icount += in->nth;
-	cpu->rip = (in->run & RUN_NEXT) ? cpu->next_rip : insn_next_rip(cpu, in);
+	cpu->icount += last->nth;
+	cpu->rip = end_rip(cpu, last);
+}
+
+/* The block at rip after b from the jump cache, which then becomes b's
+ * link, or NULL: the run loop finds it. */
+static __attribute__((noinline)) struct block *relink(struct cpu *cpu, struct block *b, u64 rip)
+{
+	struct jc_entry *e = &cpu->jc[(rip ^ (rip >> JC_BITS)) & ((1u << JC_BITS) - 1)];
+	if (e->rip != rip || e->epoch != cpu->jc_epoch)
+		return NULL;
+	b->link = e->b;
+	b->link_rip = rip;
+	b->link_epoch = e->epoch;
+	return e->b;
+}
+
+/* Run b and then the blocks it links to, whole, for as long as nothing
+ * needs the run loop's attention: an event, a deadline, a link that does
+ * not hold and a jump-cache miss, or an IBT tracker that waits at
+ * something other than ENDBR.
+ * The instruction count moves once per block; cpu->rip is written once at
+ * the end (a fault accounts for itself: count_faulted_block). Returns the
+ * last block that ran, for next_block(). */
+static struct block *run_chain(struct cpu *cpu, struct block *b)
+{
+	u64 rip = cpu->rip;
+	for (;;) {
+		cpu->block_end = b->end;
+		cpu->cur_block = b;
+		cpu->cur_block_rip = rip;
+		const struct insn *last = run_insns(cpu, b->insn);
+		cpu->icount += last->nth;
+		rip = end_rip(cpu, last);
+		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline))
+			break;
+		struct block *next = b->link;
+		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch) &&
+		    !(next = relink(cpu, b, rip)))
+			break;
+		if (unlikely(cet_tracker_armed(cpu))) {
+			if (!next->endbr)
+				break; /* cet_check_endbr() may fault: not here */
+			cet_endbr_retire(cpu);
+		}
+		b = next;
+	}
+	cpu->cur_block = NULL;
+	cpu->rip = rip;
+	return b;
 }
 
 /* TF was set when the instruction began: run it alone, then raise the
@@ -434,8 +495,10 @@ static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
 			cet_block_start(cpu, &b->insn[0]);
 		if (unlikely(max == 0))
 			single_step(cpu, b);
-		else
+		else if (unlikely(max < BLOCK_MAX))
 			run_block(cpu, b, max);
+		else
+			b = run_chain(cpu, b);
 	}
 }
 

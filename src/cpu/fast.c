@@ -31,11 +31,13 @@ static const insn_fn rip_free[] = {
 	op_mul, op_imul1, op_imul2, op_imul3, op_div, op_idiv,
 	op_shl, op_shr, op_sar, op_rol, op_ror, op_rcl, op_rcr, op_shld, op_shrd,
 	op_bt, op_bts, op_btr, op_btc, op_bsf, op_bsr, op_tzcnt, op_lzcnt, op_popcnt,
+	op_andn, op_bextr, op_blsr, op_blsmsk, op_blsi, op_bzhi, op_pdep, op_pext,
+	op_shlx, op_shrx, op_sarx, op_rorx, op_mulx,
 	op_mov_r_rm, op_mov_rm_r, op_mov_r_imm, op_mov_rm_imm,
 	op_movzx_b, op_movzx_w, op_movsx_b, op_movsx_w, op_movsxd, op_lea,
 	op_xchg_rm_r, op_xchg_ax_r, op_cbw, op_cwd,
 	op_push_r, op_pop_r, op_push_imm, op_push_rm, op_leave,
-	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop,
+	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop, op_endbr,
 };
 
 static bool is_rip_free(const struct insn *in)

@@ -251,12 +251,12 @@ static insn_fn reg_variant(const struct insn *in)
 static inline void push64(struct cpu *cpu, const struct insn *in, u64 v)
 {
 	u64 sp = cpu->r[R_SP] - 8;
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
-	if (unlikely(!tlb_hit(e->wtag, sp, 8))) {
+	u8 *p = cpu_stack_host(cpu, sp);
+	if (unlikely(!p)) {
 		slow(cpu, in);
 		return;
 	}
-	store_le(tlb_ptr(e, sp), 8, v);
+	store_le(p, 8, v);
 	cpu->r[R_SP] = sp;
 }
 
@@ -273,29 +273,38 @@ static void op_push64_imm(struct cpu *cpu, const struct insn *in)
 static void op_pop64_r(struct cpu *cpu, const struct insn *in)
 {
 	u64 sp = cpu->r[R_SP];
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
-	if (unlikely(!tlb_hit(e->rtag, sp, 8))) {
+	u8 *p = cpu_stack_host(cpu, sp);
+	if (unlikely(!p)) {
 		slow(cpu, in);
 		return;
 	}
-	u64 v = load_le(tlb_ptr(e, sp), 8);
+	u64 v = load_le(p, 8);
 	cpu->r[R_SP] = sp + 8;
 	cpu->r[in->reg] = v; /* POP RSP loads the popped value */
 }
 
-/* INC/DEC r64 (FF /0 /1, register form): CF is preserved. */
+/* INC/DEC r64 (FF /0 /1, register form): CF is preserved, lazily unless
+ * the op before needs the generic handler's cpu_keep_cf_eager(). */
 static void op_inc64_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] + 1;
+	if (unlikely(!cpu_cf_keepable(cpu))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 r = cpu->r[in->rm] + 1;
 	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_INC, 8, r, cf, r - 1);
+	cpu_record_incdec(cpu, CC_INC, 8, r);
 }
 
 static void op_dec64_r(struct cpu *cpu, const struct insn *in)
 {
-	u64 cf = cpu_get_cf(cpu), r = cpu->r[in->rm] - 1;
+	if (unlikely(!cpu_cf_keepable(cpu))) {
+		slow(cpu, in);
+		return;
+	}
+	u64 r = cpu->r[in->rm] - 1;
 	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, CC_DEC, 8, r, cf, r + 1);
+	cpu_record_incdec(cpu, CC_DEC, 8, r);
 }
 
 /* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
@@ -409,26 +418,27 @@ static void op_jmp64(struct cpu *cpu, const struct insn *in)
 }
 
 /* CALL with a shadow stack (spec 5.5): both pushes are checked to hit the
- * TLB before either is written, so nothing commits before a fallback.
- * False if the generic handler ran instead. */
+ * stack caches or the TLB before either is written, so nothing commits
+ * before a fallback. False if the generic handler ran instead. */
 static inline bool call64(struct cpu *cpu, const struct insn *in, u64 target, bool shadow)
 {
-	u64 ret = insn_next_rip(cpu, in), sp = cpu->r[R_SP] - 8, ssp = cpu->cet.ssp - 8;
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
-	if (unlikely(!tlb_hit(e->wtag, sp, 8) || cpu_canonical(target) != target)) {
+	u64 ret = insn_next_rip(cpu, in), sp = cpu->r[R_SP] - 8;
+	u8 *p = cpu_stack_host(cpu, sp);
+	if (unlikely(!p || cpu_canonical(target) != target)) {
 		slow(cpu, in);
 		return false;
 	}
 	if (shadow) {
-		const struct tlb_entry *s = cpu_tlb_entry(cpu, ssp);
-		if (unlikely(!tlb_hit(s->sstag, ssp, 8))) {
+		u64 ssp = cpu->cet.ssp - 8;
+		u8 *s = cpu_shstk_host(cpu, ssp);
+		if (unlikely(!s)) {
 			slow(cpu, in);
 			return false;
 		}
-		store_le(tlb_ptr(s, ssp), 8, ret);
+		store_le(s, 8, ret);
 		cpu->cet.ssp = ssp;
 	}
-	store_le(tlb_ptr(e, sp), 8, ret);
+	store_le(p, 8, ret);
 	cpu->r[R_SP] = sp;
 	cpu->next_rip = target;
 	return true;
@@ -463,21 +473,21 @@ static void op_jmp_r64(struct cpu *cpu, const struct insn *in)
  * the generic handler's business whenever they fail. */
 static void op_ret64(struct cpu *cpu, const struct insn *in)
 {
-	u64 sp = cpu->r[R_SP], ssp = cpu->cet.ssp;
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, sp);
-	if (unlikely(!tlb_hit(e->rtag, sp, 8))) {
+	u64 sp = cpu->r[R_SP];
+	u8 *p = cpu_stack_host(cpu, sp);
+	if (unlikely(!p)) {
 		slow(cpu, in);
 		return;
 	}
-	u64 target = load_le(tlb_ptr(e, sp), 8);
+	u64 target = load_le(p, 8);
 	if (unlikely(cpu_canonical(target) != target)) {
 		slow(cpu, in);
 		return;
 	}
 	if (cpu->sse_cur) {
-		const struct tlb_entry *s = cpu_tlb_entry(cpu, ssp);
-		if (unlikely(!tlb_hit(s->sstag, ssp, 8) ||
-			     load_le(tlb_ptr(s, ssp), 8) != target)) {
+		u64 ssp = cpu->cet.ssp;
+		u8 *s = cpu_shstk_host(cpu, ssp);
+		if (unlikely(!s || load_le(s, 8) != target)) {
 			slow(cpu, in);
 			return;
 		}
@@ -508,7 +518,9 @@ static insn_fn branch_variant(const struct insn *in)
 insn_fn fast_ops_variant(const struct insn *in, u8 *run)
 {
 	unsigned form = ea_form(in);
-	insn_fn fn = NULL;
+	insn_fn fn = fast_alu_variant(in, form != EA_NONE);
+	if (fn)
+		return fn;
 	if (form != EA_NONE) {
 		fn = load_variant(in, form);
 		if (!fn)

@@ -12,6 +12,11 @@ insn_fn fast_ops_variant(const struct insn *in, u8 *run);
  * same block, sets the flags it tests, or NULL (fast_jcc.c). */
 insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc);
 
+/* An ALU handler (ADD OR AND SUB XOR CMP TEST; NEG, NOT) specialized for in's
+ * operation, form and size, or NULL; memory forms only if mem_ok (an
+ * address form of 64-bit DS/SS: fast_alu.c). */
+insn_fn fast_alu_variant(const struct insn *in, bool mem_ok);
+
 /* Leave the fast path: the opcode table's handler with cpu->rip and
  * next_rip set, as a tail call, before the specialized handler has
  * changed anything. */

@@ -4,7 +4,9 @@
  * cpu_set_cc(); the flags are derived only when something reads them. The
  * recorded operands per op (dst = result):
  *   ADD/ADC/SUB/SBB: src = second operand, src2 = first operand
- *   LOGIC: -     INC/DEC: src = CF before the instruction
+ *   LOGIC: -
+ *   INC/DEC: src, src2 and cc_cf_op/cc_cf_size of the op before them, for CF
+ *     (cpu_set_cc_incdec, cpu_kept_cf)
  *   SHL/SHR/SAR: src = count (1..width-1 masked, never 0), src2 = operand
  *   MUL: src = 1 if the high half is significant (CF = OF = src)
  *   NEG: src2 = operand
@@ -33,7 +35,7 @@ static bool cc_cf(const struct cpu *cpu)
 	case CC_SUB: return a < b;
 	case CC_SBB: return ((a - b - res) & m) ? a <= b : a < b;
 	case CC_LOGIC: return false;
-	case CC_INC: case CC_DEC: return cpu->cc_src & 1;
+	case CC_INC: case CC_DEC: return cpu_kept_cf(cpu);
 	case CC_SHL: return (a >> (size * 8 - cpu->cc_src)) & 1;
 	case CC_SHR: return (a >> (cpu->cc_src - 1)) & 1;
 	case CC_SAR: {
@@ -105,6 +107,13 @@ static bool cc_pf(const struct cpu *cpu)
 bool cpu_get_cf_slow(struct cpu *cpu)
 {
 	return cc_cf(cpu);
+}
+
+void cpu_keep_cf_eager(struct cpu *cpu)
+{
+	bool cf = cc_cf(cpu);
+	cpu->eflags = (cpu->eflags & ~X86_EFLAGS_CF) | (cf ? X86_EFLAGS_CF : 0);
+	cpu->cc_op = CC_EAGER;
 }
 
 void cpu_flags_materialize(struct cpu *cpu)

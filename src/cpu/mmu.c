@@ -256,6 +256,13 @@ bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys)
 	return true;
 }
 
+/* Every change to a TLB entry or to the access class goes through here
+ * first: the stack page caches (cpu.h) copy an entry. */
+static void tlb_changed(struct cpu *cpu)
+{
+	cpu->sp_cache.page = cpu->ss_cache.page = ~0ull;
+}
+
 /* Fill the data TLB after a successful walk of an ordinary access. */
 static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 {
@@ -264,6 +271,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	bool user = cpu->mmu_idx == MMU_USER;
+	tlb_changed(cpu);
 	bool pk = (cpu->cr4 & X86_CR4_PKE) && (cpu->efer & EFER_LMA) && w->user;
 	bool readable = user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP));
 	bool writable = readable && w->dirty && !cpu->code_pages[off >> 12] &&
@@ -291,6 +299,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 	if (off == MEM_NONE || cpu->mmu_idx == MMU_SLOW || cpu->code_pages[off >> 12])
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	tlb_changed(cpu);
 	if (e->rtag != page)
 		e->rtag = ~0ull;
 	if (e->wtag != page)
@@ -389,6 +398,7 @@ void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 void cpu_tlb_flush(struct cpu *cpu)
 {
 	cpu->jc_epoch++;
+	tlb_changed(cpu);
 	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
 	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
 	cpu->tlb_large = false;
@@ -402,6 +412,7 @@ void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 		return;
 	}
 	unsigned i = (la >> 12) & (TLB_SIZE - 1);
+	tlb_changed(cpu);
 	for (int m = 0; m < MMU_COUNT; m++)
 		cpu->tlb[m][i].rtag = cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
 	cpu->itlb[0][i].tag = cpu->itlb[1][i].tag = ~0ull;
@@ -410,6 +421,7 @@ void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 /* Drop fast-path write entries: a page just became code (exec.c). */
 void cpu_tlb_drop_writes(struct cpu *cpu)
 {
+	tlb_changed(cpu);
 	for (int m = 0; m < MMU_COUNT; m++)
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
@@ -417,6 +429,7 @@ void cpu_tlb_drop_writes(struct cpu *cpu)
 
 void cpu_update_mmu_idx(struct cpu *cpu)
 {
+	tlb_changed(cpu);
 	if (cpu->cpl != 3)
 		cpu->mmu_idx = MMU_SUP;
 	else if ((cpu->cr0 & X86_CR0_AM) && (cpu->eflags & X86_EFLAGS_AC))

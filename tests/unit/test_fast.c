@@ -1,7 +1,9 @@
 /* test_fast.c: the Jcc handlers specialized for the instruction before them
  * in a block (fast_jcc.c) against the generic Jcc, for every producer,
  * operand size and condition, from random operands and flags. The generic
- * condition code itself is checked against the host by test_alu. */
+ * condition code itself is checked against the host by test_alu. And
+ * INC/DEC after each flag producer, against the host: their CF is the
+ * producer's, kept lazily. */
 #include "test_alu.h"
 
 #include "cpu/fast_ops.h"
@@ -109,9 +111,99 @@ static void test_jcc_after(void)
 	}
 }
 
+/* ---- INC/DEC keep CF lazily from the op before them (cpu.h:
+ * cpu_set_cc_incdec): the pair on the host against the pair run back to
+ * back by the interpreter, generic and specialized, flags read after. ---- */
+
+struct cf_producer {
+	const char *name;
+	u8 op8, opv;
+	int ext;   /* ModRM.reg extension (then no register source), or -1 */
+	int imm;   /* bytes of immediate (a shift count), 0 if none */
+};
+
+static const struct cf_producer cf_producers[] = {
+	{ "add", 0x00, 0x01, -1, 0 }, { "adc", 0x10, 0x11, -1, 0 }, { "sub", 0x28, 0x29, -1, 0 },
+	{ "sbb", 0x18, 0x19, -1, 0 }, { "cmp", 0x38, 0x39, -1, 0 }, { "and", 0x20, 0x21, -1, 0 },
+	{ "xor", 0x30, 0x31, -1, 0 }, { "test", 0x84, 0x85, -1, 0 }, { "neg", 0xf6, 0xf7, 3, 0 },
+	{ "shl", 0xc0, 0xc1, 4, 1 },  { "shr", 0xc0, 0xc1, 5, 1 },  { "inc", 0xfe, 0xff, 0, 0 },
+	{ "dec", 0xfe, 0xff, 1, 0 },
+};
+
+/* Run the two instructions a (producer) and b (INC/DEC) as a block would. */
+static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, bool fast)
+{
+	struct cpu *c = T.cpu;
+	struct insn i1, i2;
+	decode_insn(T.dt, a->b, a->n, 8, &i1);
+	decode_insn(T.dt, b->b, b->n, 8, &i2);
+	memcpy(c->r, s->r, sizeof(c->r));
+	c->eflags = (s->fl & FL_ARITH) | X86_EFLAGS_FIXED;
+	c->cc_op = CC_EAGER;
+	c->rip = c->cur_block_rip = 0x400000;
+	c->next_rip = c->rip + a->n;
+	if (fast) {
+		i1.next_off = (u16)a->n;
+		i2.next_off = (u16)(a->n + b->n);
+		fast_variant(&i1, 8);
+		fast_variant(&i2, 8);
+		fast_after(&i1, &i2, 8);
+	}
+	i1.exec(c, &i1);
+	c->rip = c->next_rip;
+	c->next_rip = c->rip + b->n;
+	i2.exec(c, &i2);
+	memcpy(s->r, c->r, sizeof(c->r));
+	s->fl = cpu_get_rflags(c);
+}
+
+static void test_incdec_cf(void)
+{
+	static const unsigned sizes[4] = { 1, 2, 4, 8 };
+	for (unsigned p = 0; p < ARRAY_SIZE(cf_producers); p++) {
+		const struct cf_producer *pr = &cf_producers[p];
+		for (unsigned si = 0; si < 4; si++) {
+			unsigned size = sizes[si];
+			group_begin(pr->name, size);
+			for (unsigned k = 0; k < N_CASES; k++) {
+				u8 op = size == 1 ? pr->op8 : pr->opv;
+				unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
+				struct enc a = enc_gen(size, 0, 0, op,
+						       pr->ext >= 0 ? (unsigned)pr->ext : R_BX,
+						       R_AX, false, count, (unsigned)pr->imm);
+				struct enc b = enc_gen(rnd() & 1 ? 8 : size, 0, 0,
+						       size == 1 ? 0xfe : 0xff, (unsigned)(rnd() & 1),
+						       R_DX, false, 0, 0);
+				struct enc both = a;
+				for (unsigned i = 0; i < b.n; i++)
+					enc_put(&both, b.b[i]);
+				struct xs s0;
+				rnd_state(&s0);
+				s0.r[R_AX] = rnd_val(size);
+				s0.r[R_BX] = rnd() & 3 ? rnd_val(size) : s0.r[R_AX];
+				s0.r[R_DX] = rnd_val(8);
+				struct xs h = s0;
+				host_run(both.b, both.n, &h);
+				for (int fast = 0; fast < 2; fast++) {
+					struct xs e = s0;
+					emu_pair(&a, &b, &e, fast);
+					T.gruns++;
+					if (memcmp(e.r, h.r, sizeof(h.r)) == 0 &&
+					    !((e.fl ^ h.fl) & FL_ARITH))
+						continue;
+					if (T.gfails++ == 0)
+						hex_bytes(T.gfirst, sizeof(T.gfirst), both.b, both.n);
+				}
+			}
+			group_end();
+		}
+	}
+}
+
 int main(void)
 {
 	harness_init();
 	test_jcc_after();
+	test_incdec_cf();
 	return 0;
 }
