@@ -67,7 +67,7 @@ $(GUEST_B)/elf64/demo.elf: $(GUEST_B)/obj/demo.o $(GUEST_LIB_OBJS) guest/guest.l
 GUEST32_CFLAGS  := $(filter-out -m64 -mcmodel=small -Iguest/lib,$(GUEST_CFLAGS)) \
 	-m32 -Iguest/lib32 -Iguest/lib
 GUEST32_LDFLAGS := $(filter-out -m64,$(GUEST_LDFLAGS)) -m32
-GUEST32_SHARED  := boot alloc pic printf report serial string
+GUEST32_SHARED  := boot alloc gdt pic printf report serial string
 GUEST32_LIB_SRCS := $(GUEST32_SHARED:%=guest/lib/%.c) \
 	$(sort $(wildcard guest/lib32/*.c guest/lib32/*.S))
 GUEST32_LIB_OBJS := $(patsubst guest/%,$(GUEST_B)/obj32/%.o,$(basename $(GUEST32_LIB_SRCS)))

@@ -24,7 +24,7 @@ static struct tss64 tss __aligned(16);
 
 /* Access bytes have the accessed bit preset so the CPU never writes the
  * GDT (it may sit on a read-only page in some tests). */
-static u64 gdt[GDT_ENTRIES] __aligned(16) = {
+u64 gdt[GDT_ENTRIES] __aligned(16) = {
 	[KERNEL_CS >> 3] = 0x00af9b000000ffff,
 	[KERNEL_DS >> 3] = 0x00cf93000000ffff,
 	[KERNEL_CS32 >> 3] = 0x00cf9b000000ffff,
@@ -39,35 +39,12 @@ static u8 stack_df[8192] __aligned(16);
 static u8 stack_nmi[8192] __aligned(16);
 static u8 stack_mc[8192] __aligned(16);
 
-static u64 make_desc(u32 base, u32 limit, u8 access, u8 flags)
-{
-	return (limit & 0xffffull) | (u64)(base & 0xffffff) << 16 | (u64)access << 40 |
-	       (u64)((limit >> 16) & 0xf) << 48 | (u64)(flags & 0xf) << 52 |
-	       (u64)(base >> 24) << 56;
-}
-
-u16 gdt_set(int idx, u32 base, u32 limit, u8 access, u8 flags)
-{
-	gdt[idx] = make_desc(base, limit, access, flags);
-	return idx << 3;
-}
-
-u64 gdt_get_raw(int idx)
-{
-	return gdt[idx];
-}
-
-void gdt_set_raw(int idx, u64 desc)
-{
-	gdt[idx] = desc;
-}
-
 static void load_tss(void)
 {
 	u64 base = (u64)&tss;
 	int i = TSS_SEL >> 3;
 	/* Type 9 = available 64-bit TSS; 16-byte system descriptor. */
-	gdt[i] = make_desc(base, sizeof(tss) - 1, DESC_P | 0x9, 0);
+	gdt[i] = gdt_make_desc(base, sizeof(tss) - 1, DESC_P | 0x9, 0);
 	gdt[i + 1] = base >> 32;
 	ltr(TSS_SEL);
 }

@@ -38,6 +38,9 @@ void desc_init(void);
 
 /* Write an 8-byte code/data descriptor into slot idx (>= GDT_FIRST_FREE for
  * tests) and return its selector with RPL 0. */
+/* The GDT (desc.c) and its accessors (gdt.c, shared by both kits). */
+extern u64 gdt[GDT_ENTRIES];
+u64 gdt_make_desc(u32 base, u32 limit, u8 access, u8 flags);
 u16 gdt_set(int idx, u32 base, u32 limit, u8 access, u8 flags);
 
 /* The raw 8-byte descriptor at slot idx, to save and restore. */

@@ -7,35 +7,12 @@ static struct tss32 tss __aligned(128);
 
 /* Access bytes have the accessed bit preset so the CPU never writes the
  * GDT for the flat segments. */
-static u64 gdt[GDT_ENTRIES] __aligned(16) = {
+u64 gdt[GDT_ENTRIES] __aligned(16) = {
 	[KERNEL_CS >> 3] = 0x00cf9b000000ffff,
 	[KERNEL_DS >> 3] = 0x00cf93000000ffff,
 };
 
 static u8 stack_esp0[8192] __aligned(16);
-
-static u64 make_desc(u32 base, u32 limit, u8 access, u8 flags)
-{
-	return (limit & 0xffffull) | (u64)(base & 0xffffff) << 16 | (u64)access << 40 |
-	       (u64)((limit >> 16) & 0xf) << 48 | (u64)(flags & 0xf) << 52 |
-	       (u64)(base >> 24) << 56;
-}
-
-u16 gdt_set(int idx, u32 base, u32 limit, u8 access, u8 flags)
-{
-	gdt[idx] = make_desc(base, limit, access, flags);
-	return idx << 3;
-}
-
-u64 gdt_get_raw(int idx)
-{
-	return gdt[idx];
-}
-
-void gdt_set_raw(int idx, u64 desc)
-{
-	gdt[idx] = desc;
-}
 
 struct tss32 *tss_main(void)
 {

@@ -55,6 +55,9 @@ void desc_init(void);
 
 /* Write a descriptor into slot idx and return its selector (RPL 0). For
  * a TSS, access is DESC_P | DESC_TSS16 or DESC_TSS32 and flags 0. */
+/* The GDT (desc.c) and its accessors (gdt.c, shared by both kits). */
+extern u64 gdt[GDT_ENTRIES];
+u64 gdt_make_desc(u32 base, u32 limit, u8 access, u8 flags);
 u16 gdt_set(int idx, u32 base, u32 limit, u8 access, u8 flags);
 u64 gdt_get_raw(int idx);
 void gdt_set_raw(int idx, u64 desc);
