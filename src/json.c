@@ -65,7 +65,7 @@ static const char *skip_literal(const char *s, const char *end)
 	const char *p = s;
 	if (p < end && *p == '-')
 		p++;
-	while (p < end && (strchr("0123456789.eE+-", *p)))
+	while (p < end && *p && strchr("0123456789.eE+-", *p))
 		p++;
 	return p > s && (p[-1] >= '0' && p[-1] <= '9') ? p : NULL;
 }

@@ -281,16 +281,20 @@ static u64 next_deadline(struct vm *vm)
 {
 	u64 d = to_tsc(vm, board_next_deadline(vm->board));
 	u64 limit = vm->cfg.max_insns;
-	if (limit && vm->accel->icount) {
-		u64 now = vm->accel->get_tsc(vm->vcpu);
-		u64 left = limit > vm->accel->icount(vm->vcpu) ? limit - vm->accel->icount(vm->vcpu) : 0;
+	bool counted = limit && vm->accel->icount;
+	if (!counted && !vm->mon)
+		return d; /* the common case reads no clock */
+	u64 now = vm->accel->get_tsc(vm->vcpu);
+	if (counted) {
+		u64 done = vm->accel->icount(vm->vcpu);
+		u64 left = limit > done ? limit - done : 0;
 		if (now + left < d)
 			d = now + left;
 	}
 	/* Come back now and then to serve the monitor, however busy the guest. */
 	u64 slice = vm->tsc_hz / MONITOR_HZ;
-	if (vm->mon && vm->accel->get_tsc(vm->vcpu) + slice < d)
-		d = vm->accel->get_tsc(vm->vcpu) + slice;
+	if (vm->mon && now + slice < d)
+		d = now + slice;
 	return d;
 }
 

@@ -80,6 +80,12 @@ struct vcpu_events {
 	u8 halted;           /* KVM_MP_STATE_HALTED: in HLT, waiting for an interrupt */
 };
 
+/* Each field is a flag: set_events() refuses anything else (-EINVAL). */
+static inline bool vcpu_events_valid(const struct vcpu_events *e)
+{
+	return e->interrupt_shadow <= 1 && e->nmi_pending <= 1 && e->halted <= 1;
+}
+
 /* As struct kvm_debugregs. */
 struct vcpu_debugregs {
 	u64 db[4];

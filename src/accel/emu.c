@@ -142,9 +142,7 @@ static int emu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 	cpu->cr2 = s->cr2;
 	cpu->cr3 = s->cr3;
 	cpu->cr4 = s->cr4;
-	cpu->cr8 = s->cr8 & 0xf;
-	if (cpu->env->tpr_write)
-		cpu->env->tpr_write(cpu->env->ctx, (u8)(cpu->cr8 << 4));
+	cpu_write_cr8(cpu, s->cr8 & 0xf);
 	cpu->efer = s->efer;
 	cpu->cpl = (cpu->seg[SEG_SS].attr >> SEG_ATTR_DPL_SHIFT) & 3;
 	if (cpu->env->msr_write && s->apic_base)

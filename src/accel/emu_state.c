@@ -102,7 +102,7 @@ int emu_get_events(struct vcpu *v, struct vcpu_events *e)
 
 int emu_set_events(struct vcpu *v, const struct vcpu_events *e)
 {
-	if (e->interrupt_shadow > 1 || e->nmi_pending > 1 || e->halted > 1)
+	if (!vcpu_events_valid(e))
 		return -EINVAL;
 	struct cpu *cpu = v->cpu;
 	cpu->irq_shadow = e->interrupt_shadow;

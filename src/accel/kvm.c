@@ -86,11 +86,6 @@ static bool routed_to_device(const struct vcpu *v, u32 index)
 	return v->env.msr_read && v->env.msr_write && is_device_msr(index);
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
-}
-
 /* --- availability ---------------------------------------------------------- */
 
 static const char *open_error(int err)
@@ -695,11 +690,8 @@ static void init_sregs(struct vcpu_sregs *s)
  * or NMI; no interrupt shadow (as KVM's own INIT does). */
 static int init_events(struct vcpu *v)
 {
-	struct kvm_debugregs dr;
-	memset(&dr, 0, sizeof(dr));
-	dr.dr6 = 0xffff0ff0;
-	dr.dr7 = 0x400;
-	int r = xioctl(v->fd, KVM_SET_DEBUGREGS, &dr);
+	const struct vcpu_debugregs dr = { .dr6 = 0xffff0ff0, .dr7 = 0x400 };
+	int r = kvm_set_debugregs(v, &dr);
 	struct kvm_vcpu_events ev;
 	memset(&ev, 0, sizeof(ev));
 	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW;

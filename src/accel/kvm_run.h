@@ -8,12 +8,20 @@
 #ifndef CETVM_ACCEL_KVM_RUN_H
 #define CETVM_ACCEL_KVM_RUN_H
 
+#include <errno.h>
 #include <linux/kvm.h>
+#include <sys/ioctl.h>
 
 #include "accel.h"
 #include "kvm_time.h"
 
 #define KVM_PATH "/dev/kvm"
+
+/* An ioctl as the vCPU interface reports it: 0 or -errno. */
+static inline int xioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) < 0 ? -errno : 0;
+}
 
 /* The VM. One per process for now; vCPU 0 owns it. */
 struct kvm_vm {

@@ -12,11 +12,6 @@
 #include "kvm_run.h"
 #include "kvm_state.h"
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
-}
-
 /* Kernels before the CET series have no x86 KVM_GET_REG_LIST: nothing to
  * list then. */
 int kvm_get_reg_list(struct vcpu *v, u64 *ids, int *n)
@@ -60,7 +55,7 @@ int kvm_get_events(struct vcpu *v, struct vcpu_events *e)
 
 int kvm_set_events(struct vcpu *v, const struct vcpu_events *e)
 {
-	if (e->interrupt_shadow > 1 || e->nmi_pending > 1 || e->halted > 1)
+	if (!vcpu_events_valid(e))
 		return -EINVAL;
 	struct kvm_vcpu_events ev;
 	int r = xioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev);
