@@ -37,6 +37,46 @@
 #define REGS_SS 168
 #define REGS_SIZE 176
 
+#ifdef __ASSEMBLER__
+/* Push the general registers below a frame that ends with vector and
+ * error code, lowest address first as struct regs has them; and back. */
+.macro REGS_SAVE
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+.endm
+
+.macro REGS_RESTORE
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+.endm
+#endif
+
 #define SYSCALL_INT_VECTOR 0x80 /* DPL 3, free for tests ("int $0x80") */
 
 #ifndef __ASSEMBLER__

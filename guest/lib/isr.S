@@ -30,39 +30,11 @@ isr_\vec:
 /* Stack: vector, error code, then the CPU's frame. 15 pushes keep RSP
  * 16-byte aligned for the call (the CPU aligned it before its frame). */
 isr_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	REGS_SAVE
 	mov %rsp, %rdi
 	cld
 	call idt_dispatch
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	REGS_RESTORE
 	add $16, %rsp
 	iretq
 

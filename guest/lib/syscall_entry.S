@@ -22,38 +22,10 @@ syscall_entry:
 	push %rcx			/* rip */
 	pushq $0			/* error code */
 	pushq $-1			/* vector: not an event */
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	REGS_SAVE
 	mov %rsp, %rdi
 	call syscall_dispatch
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+	REGS_RESTORE
 	mov REGS_RIP - REGS_VECTOR(%rsp), %rcx	/* fn may redirect */
 	mov REGS_RFLAGS - REGS_VECTOR(%rsp), %r11
 	mov REGS_RSP - REGS_VECTOR(%rsp), %rsp
