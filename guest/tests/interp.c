@@ -5,7 +5,10 @@
  * the instructions before it retired), self-modifying code reached
  * through a block that ran before (Vol. 3 11.6), a store into the very
  * next instruction, and single-step traps after every instruction
- * (Vol. 3 18.3.1.4), including each half of a compare-and-branch pair. */
+ * (Vol. 3 18.3.1.4), including each half of a compare-and-branch pair.
+ * A block also runs on through a direct JMP or CALL whose target is in
+ * the same page: faults, stores into code and single-steps after those
+ * must be as exact. */
 #include "fault.h"
 #include "idt.h"
 #include "report.h"
@@ -76,6 +79,55 @@ static void test_mid_block_fault(void)
 	       f.rip);
 }
 
+/* Direct JMPs and CALLs to targets in the same page, then a fault. */
+static void test_followed_branches(void)
+{
+	u64 at, ret, pushed;
+	struct fault f;
+
+	/* Forward, backward (the fault is before the JMP that reached it),
+	 * forward again. */
+	asm volatile(FAULT_TRY("1f") "mov $1, %%ecx\n\t"
+		     "jmp 3f\n\t"
+		     "2: inc %%ecx\n\t"
+		     "4: mov (%%rax), %%rbx\n\t"
+		     "jmp 1f\n\t"
+		     "3: add $4, %%ecx\n\t"
+		     "jmp 2b\n"
+		     "1:\n\t"
+		     "lea 4b(%%rip), %0"
+		     : "=r"(at)
+		     : "a"(NONCANONICAL)
+		     : "rbx", "rcx", "memory");
+	f = fault_take();
+	report(f.vector == GP_VECTOR && f.rip == at && f.regs.rcx == 6,
+	       "#GP after a forward and a backward JMP in one block: rip %#lx (want %#lx), "
+	       "rcx %lu",
+	       f.rip, at, f.regs.rcx);
+
+	/* A CALL to a near function that faults: the return address is the
+	 * CALL's next instruction, RSP moved by 8. */
+	asm volatile(FAULT_TRY("1f") "mov %%rsp, %%r12\n\t"
+		     "call 2f\n\t"
+		     "3: jmp 1f\n\t"
+		     "2: mov $9, %%ecx\n\t"
+		     "4: mov (%%rax), %%rbx\n"
+		     "1:\n\t"
+		     "mov -8(%%r12), %2\n\t"
+		     "mov %%r12, %%rsp\n\t"
+		     "lea 4b(%%rip), %0\n\t"
+		     "lea 3b(%%rip), %1"
+		     : "=r"(at), "=r"(ret), "=r"(pushed)
+		     : "a"(NONCANONICAL)
+		     : "rbx", "rcx", "r12", "memory");
+	f = fault_take();
+	report(f.vector == GP_VECTOR && f.rip == at && f.rsp == f.regs.r12 - 8 &&
+		       f.regs.rcx == 9 && pushed == ret,
+	       "#GP in a function a direct CALL reached in one block: rip %#lx (want %#lx), "
+	       "return address %#lx (want %#lx)",
+	       f.rip, at, pushed, ret);
+}
+
 /* Code written at run time: ENDBR64 (IBT may be on), MOV EAX, imm32, RET. */
 static u8 code[64] __attribute__((aligned(64)));
 
@@ -119,6 +171,17 @@ static void test_self_modifying(void)
 	u32 b = call_code(0x43, (u64)&code[7]);
 	report(a == 0x42 && b == 0x43, "a store into the next instruction of the block (%#x, %#x)",
 	       a, b);
+
+	/* The same after a JMP: the store is to the JMP's target. */
+	static const u8 smc_jmp[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0x89, 0x16, /* mov %edx, (%rsi) */
+				      0xeb, 0x01, 0xcc, /* jmp over an int3 */
+				      0xb8, 0x11, 0x00, 0x00, 0x00, 0xc3 };
+	for (unsigned i = 0; i < sizeof(smc_jmp); i++)
+		code[i] = smc_jmp[i];
+	a = call_code(0x44, (u64)&code[10]);
+	b = call_code(0x45, (u64)&code[10]);
+	report(a == 0x44 && b == 0x45,
+	       "a store into the target of the JMP after it, in one block (%#x, %#x)", a, b);
 }
 
 static volatile u64 steps;
@@ -150,16 +213,25 @@ static void test_single_step(void)
 		       "sub $1, %%rcx\n\tshl $2, %%rdx");
 	u64 loop = STEP("nop\n\tmov $3, %%ecx\n\t"
 			"1: dec %%ecx\n\tcmp $0, %%ecx\n\tjne 1b");
+	u64 jumps = STEP("nop\n\tjmp 1f\n\t"
+			 "2: inc %%ecx\n\tjmp 3f\n\t"
+			 "4: ret\n\t"
+			 "1: call 4b\n\tjmp 2b\n\t"
+			 "3: inc %%edx");
 	idt_set_handler(DB_VECTOR, 0);
 	report(alu - base == 5, "one #DB per instruction in a straight block (%lu)", alu - base);
 	/* MOV, then 3 x (DEC, CMP, JNE): CMP and JNE trap separately. */
 	report(loop - base == 10, "one #DB after each of CMP and Jcc in a loop (%lu)",
 	       loop - base);
+	/* JMP, CALL, RET, JMP, INC, JMP, INC. */
+	report(jumps - base == 7, "one #DB per instruction through direct JMPs and a CALL (%lu)",
+	       jumps - base);
 }
 
 int main(void)
 {
 	test_mid_block_fault();
+	test_followed_branches();
 	test_self_modifying();
 	test_single_step();
 	return report_summary();

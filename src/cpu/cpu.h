@@ -65,10 +65,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR, SEG_COU
 
 /* A decoded instruction. Plain named fields, filled by decode.c. */
 struct insn {
-	insn_fn exec; /* what the run loop calls: fn, a specialization, or a wrapper */
+	insn_fn exec; /* what runs it and the rest of its block (insn_next()) */
 	insn_fn fn;   /* the opcode table's handler */
 	s32 disp;
-	u16 next_off; /* offset of the next instruction from the block start */
+	s16 next_off; /* the next instruction's address minus the block's */
 	u8 run;       /* RUN_* */
 	u8 len;
 	u8 opsize;   /* operand size in bytes: 1, 2, 4, 8 */
@@ -215,7 +215,7 @@ struct cpu {
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
 	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
-	const struct insn *block_end; /* the run loop stops before this */
+	const struct block *cur_block; /* the block being run, else NULL */
 	const struct insn *cur_insn;  /* the instruction being run (in cur_block) */
 	u64 cur_block_rip;            /* RIP of the first instruction of cur_block */
 	union {
@@ -283,7 +283,6 @@ struct cpu {
 	struct block_cache *bc;
 	u64 jc_epoch;
 	struct jc_entry jc[1u << JC_BITS];
-	const struct block *cur_block; /* the block being run, else NULL */
 
 	/* Configuration. */
 	struct vcpu_cpuid cpuid;
@@ -297,10 +296,24 @@ struct cpu {
 
 /* Stop the current block after this instruction and have the run loop
  * look at cpu->attention before the next one. */
+void exec_stop_block(struct cpu *cpu);
 static inline void cpu_break(struct cpu *cpu)
 {
 	cpu->brk = true;
-	cpu->block_end = cpu->cur_insn; /* the loop is past it once it returns */
+	if (cpu->cur_block)
+		exec_stop_block(cpu);
+}
+
+/* The instructions of a block run as a chain of tail calls: each exec
+ * handler ends by running the next one, up to a terminator after the last
+ * that returns to the run loop (exec.c). A handler may also return early
+ * (a branch ends its block anyway): the run loop goes on after
+ * cpu->cur_insn. */
+static inline void insn_next(struct cpu *cpu, const struct insn *in)
+{
+	in++;
+	cpu->cur_insn = in;
+	in->exec(cpu, in);
 }
 
 /* Inside a block the specialized handlers (fast.c) run without cpu->rip
@@ -308,7 +321,7 @@ static inline void cpu_break(struct cpu *cpu)
  * start plus its offset. */
 static inline u64 insn_next_rip(const struct cpu *cpu, const struct insn *in)
 {
-	return cpu->cur_block_rip + in->next_off;
+	return cpu->cur_block_rip + (u64)(s64)in->next_off;
 }
 static inline u64 insn_rip(const struct cpu *cpu, const struct insn *in)
 {

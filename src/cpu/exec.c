@@ -6,6 +6,11 @@
  * that holds decoded code bumps that page's generation, which invalidates
  * its blocks (Linux patches its own text). Events (interrupts, virtual-time
  * deadlines, stop requests) are checked between blocks.
+ *
+ * A block runs as a chain of tail calls (cpu.h, insn_next()) that ends in
+ * a terminator after its last instruction. To stop a block early
+ * (cpu_break()), the instruction after the current one is made a
+ * terminator until the run loop next attends to events.
  */
 #include "exec.h"
 
@@ -34,8 +39,7 @@ struct block {
 	 * entry would be, and cheaper to check. */
 	struct block *link;
 	u64 link_rip, link_epoch;
-	const struct insn *end; /* &insn[n] */
-	struct insn insn[];
+	struct insn insn[]; /* n of them, then a terminator */
 };
 
 struct block_cache {
@@ -43,6 +47,10 @@ struct block_cache {
 	u8 *arena;
 	size_t used;
 	struct block *table[1u << BC_HASH_BITS];
+	/* The instruction exec_stop_block() made a terminator, and its exec. */
+	struct insn *stopped;
+	insn_fn stopped_exec;
+	struct insn one[2]; /* a block's first instruction, alone (run_first()) */
 };
 
 /* Stand-ins for what did not decode: too long (#GP), an architecturally
@@ -62,6 +70,39 @@ static void op_invalid(struct cpu *cpu, const struct insn *in)
 static void op_unknown(struct cpu *cpu, const struct insn *in)
 {
 	cpu_unimplemented(cpu, in);
+}
+
+/* The terminator after a block's last instruction: back to the run loop,
+ * which goes on after cpu->cur_insn. */
+static void op_block_done(struct cpu *cpu, const struct insn *in)
+{
+	cpu->cur_insn = in - 1;
+}
+
+void exec_set_terminator(struct insn *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->exec = op_block_done;
+}
+
+void exec_stop_block(struct cpu *cpu)
+{
+	struct block_cache *bc = cpu->bc;
+	struct insn *next = (struct insn *)(cpu->cur_insn + 1);
+	if (next->exec == op_block_done)
+		return;
+	bc->stopped = next;
+	bc->stopped_exec = next->exec;
+	next->exec = op_block_done;
+}
+
+/* Undo exec_stop_block(): before any block runs again. */
+static void resume_blocks(struct block_cache *bc)
+{
+	if (bc->stopped) {
+		bc->stopped->exec = bc->stopped_exec;
+		bc->stopped = NULL;
+	}
 }
 
 int exec_cache_create(struct cpu *cpu)
@@ -99,6 +140,7 @@ const struct decode_table *exec_decode_table(const struct cpu *cpu)
 void exec_cache_flush(struct cpu *cpu)
 {
 	cpu->jc_epoch++;
+	cpu->bc->stopped = NULL; /* its block is gone */
 	memset(cpu->bc->table, 0, sizeof(cpu->bc->table));
 	memset(cpu->code_pages, 0, (cpu->ram_size + 0xfff) >> 12);
 	cpu->bc->used = 0;
@@ -167,7 +209,7 @@ static void mark_code_page(struct cpu *cpu, u64 pfn)
 
 static struct block *alloc_block(struct cpu *cpu)
 {
-	size_t need = sizeof(struct block) + BLOCK_MAX * sizeof(struct insn);
+	size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct insn);
 	if (cpu->bc->used + need > BC_ARENA)
 		exec_cache_flush(cpu);
 	struct block *b = (struct block *)(cpu->bc->arena + cpu->bc->used);
@@ -193,24 +235,37 @@ static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struc
 	return decode_insn(cpu->bc->dt, tmp, 15, cs, in);
 }
 
-/* The run loop's entry for a handler that expects cpu->rip and
- * cpu->next_rip (every handler but the specializations of fast.c). */
+/* The exec handler for a handler that expects cpu->rip and cpu->next_rip
+ * (every handler but the specializations of fast.c). */
 static void op_wrapped(struct cpu *cpu, const struct insn *in)
 {
 	cpu->next_rip = insn_next_rip(cpu, in);
 	cpu->rip = cpu->next_rip - in->len;
 	in->fn(cpu, in);
+	insn_next(cpu, in);
 }
 
 /* Pick what the run loop calls for a freshly decoded instruction. */
-static void prepare_insn(struct insn *in, unsigned cs, unsigned next_off)
+static void prepare_insn(struct insn *in, unsigned cs, int next_off)
 {
-	in->next_off = (u16)next_off;
+	in->next_off = (s16)next_off;
 	in->run = 0;
 	if (fast_variant(in, cs))
 		return;
 	in->exec = op_wrapped;
 	in->run = RUN_WRAPPED | RUN_NEXT;
+}
+
+/* A block goes on through a direct JMP or CALL (64-bit code) whose
+ * target is in the same page: its page offset, or -1 where the block ends
+ * at in (off: the page offset after in). Offsets from the block start stay
+ * within a page either way (insn.next_off). */
+static int follow(struct insn *in, unsigned off)
+{
+	s64 to = (s64)off + (s64)in->imm;
+	if (to < 0 || to >= 0x1000 || !fast_through(in))
+		return -1;
+	return (int)to;
 }
 
 static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
@@ -238,19 +293,23 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 		in->nth = b->n;
 		if (r < 0) {
 			in->fn = r == DEC_TOOLONG ? op_toolong : r == DEC_INVALID ? op_invalid : op_unknown;
-			prepare_insn(in, 0, off - start + in->len);
+			prepare_insn(in, 0, (int)(off + in->len) - (int)start);
 			break;
 		}
 		off += in->len;
-		prepare_insn(in, cs, off - start);
+		prepare_insn(in, cs, (int)off - (int)start);
 		if (b->n > 1)
 			fast_after(in - 1, in, cs);
-		if ((decode_opflags(in) & OPF_END) || off >= 0x1000)
-			break;
+		if ((decode_opflags(in) & OPF_END) || off >= 0x1000) {
+			int to = follow(in, off);
+			if (to < 0)
+				break;
+			off = (unsigned)to;
+		}
 	}
-	b->end = &b->insn[b->n];
+	exec_set_terminator(&b->insn[b->n]);
 	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
-	cpu->bc->used += sizeof(struct block) + b->n * sizeof(struct insn);
+	cpu->bc->used += sizeof(struct block) + (b->n + 1) * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
 	return b;
@@ -308,18 +367,16 @@ static struct block *next_block(struct cpu *cpu, struct block *prev)
 	return b;
 }
 
-/* The instructions of b from in up to cpu->block_end; returns the last
- * one that ran. RIP stays implicit while a block runs (cpu.h, insn_rip()):
- * cpu->cur_block_rip must hold the block's address. */
+/* Run the instructions of a block from in, which must be its first or
+ * one[0]; returns the last one that ran. RIP stays implicit while a block
+ * runs (cpu.h, insn_rip()): cpu->cur_block_rip must hold its address. */
 static inline __attribute__((always_inline)) const struct insn *
-run_insns(struct cpu *cpu, const struct insn *in)
+run_insns(struct cpu *cpu, const struct block *b, const struct insn *in)
 {
-	do {
-		cpu->cur_insn = in;
-		in->exec(cpu, in);
-		in++;
-	} while (in < cpu->block_end);
-	return in - 1;
+	cpu->cur_block = b;
+	cpu->cur_insn = in;
+	in->exec(cpu, in);
+	return cpu->cur_insn;
 }
 
 /* The address after the last instruction of a block that ran. */
@@ -328,14 +385,15 @@ static inline u64 end_rip(const struct cpu *cpu, const struct insn *last)
 	return (last->run & RUN_NEXT) ? cpu->next_rip : insn_next_rip(cpu, last);
 }
 
-/* Run up to max instructions of b from its start (cpu->rip), alone: the
- * slow path's way to honour an interrupt shadow or single-step. */
-static void run_block(struct cpu *cpu, const struct block *b, unsigned max)
+/* Run the first instruction of b (at cpu->rip) alone: the slow path's way
+ * to honour an interrupt shadow or single-step. */
+static void run_first(struct cpu *cpu, const struct block *b)
 {
-	cpu->block_end = max >= b->n ? b->end : b->insn + max;
-	cpu->cur_block = b;
+	struct insn *one = cpu->bc->one;
+	one[0] = b->insn[0];
+	exec_set_terminator(&one[1]);
 	cpu->cur_block_rip = cpu->rip;
-	const struct insn *last = run_insns(cpu, b->insn);
+	const struct insn *last = run_insns(cpu, b, one);
 	cpu->cur_block = NULL;
 	cpu->icount += last->nth;
 	cpu->rip = end_rip(cpu, last);
@@ -365,10 +423,8 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 {
 	u64 rip = cpu->rip;
 	for (;;) {
-		cpu->block_end = b->end;
-		cpu->cur_block = b;
 		cpu->cur_block_rip = rip;
-		const struct insn *last = run_insns(cpu, b->insn);
+		const struct insn *last = run_insns(cpu, b, b->insn);
 		cpu->icount += last->nth;
 		rip = end_rip(cpu, last);
 		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline))
@@ -395,7 +451,7 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 static void single_step(struct cpu *cpu, const struct block *b)
 {
 	cpu->delivered = false;
-	run_block(cpu, b, 1);
+	run_first(cpu, b);
 	if (cpu->delivered)
 		return;
 	cpu->dr[6] |= 1u << 14;
@@ -443,11 +499,16 @@ static void internal_error(struct cpu *cpu, struct vcpu_exit *exit)
 		 "instruction fetch outside RAM at rip %#llx", (unsigned long long)cpu->rip);
 }
 
+/* How the next block runs: linked to the ones after it, or only its first
+ * instruction (an interrupt shadow), or that under single-step. */
+enum run_mode { MODE_CHAIN, MODE_ONE, MODE_STEP };
+
 /* Everything between blocks that is rarely needed. Returns false to leave
- * cpu_run(); *max limits the next block (interrupt shadow, single step). */
-static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
+ * cpu_run(); else sets *mode. */
+static bool attend(struct cpu *cpu, struct vcpu_exit *exit, enum run_mode *mode)
 {
 	cpu->brk = false;
+	resume_blocks(cpu->bc);
 	if (should_exit(cpu, exit))
 		return false;
 	bool shadow = cpu->irq_shadow;
@@ -458,9 +519,7 @@ static bool attend(struct cpu *cpu, struct vcpu_exit *exit, unsigned *max)
 		exit->reason = VCPU_EXIT_HLT;
 		return false;
 	}
-	*max = shadow ? 1 : BLOCK_MAX;
-	if (cpu->eflags & X86_EFLAGS_TF)
-		*max = 0; /* single_step() */
+	*mode = (cpu->eflags & X86_EFLAGS_TF) ? MODE_STEP : shadow ? MODE_ONE : MODE_CHAIN;
 	return true;
 }
 
@@ -480,9 +539,9 @@ static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
 {
 	struct block *b = NULL;
 	for (;;) {
-		unsigned max = BLOCK_MAX;
+		enum run_mode mode = MODE_CHAIN;
 		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
-			if (!attend(cpu, exit, &max))
+			if (!attend(cpu, exit, &mode))
 				break;
 			b = NULL; /* an event may have moved RIP: do not link to it */
 		}
@@ -493,10 +552,10 @@ static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
 		}
 		if (unlikely(cet_tracker_armed(cpu)))
 			cet_block_start(cpu, &b->insn[0]);
-		if (unlikely(max == 0))
+		if (unlikely(mode == MODE_STEP))
 			single_step(cpu, b);
-		else if (unlikely(max < BLOCK_MAX))
-			run_block(cpu, b, max);
+		else if (unlikely(mode == MODE_ONE))
+			run_first(cpu, b);
 		else
 			b = run_chain(cpu, b);
 	}

@@ -11,5 +11,8 @@ void exec_cache_destroy(struct cpu *cpu);
 /* Forget every decoded block (e.g. after a snapshot load). */
 void exec_cache_flush(struct cpu *cpu);
 const struct decode_table *exec_decode_table(const struct cpu *cpu);
+/* Make in the terminator that ends a run of instructions (cpu.h,
+ * insn_next()): how a test runs decoded instructions outside a block. */
+void exec_set_terminator(struct insn *in);
 
 #endif

@@ -3,7 +3,7 @@
  * The decoder picks a generic handler from the opcode table. In 64-bit
  * code, fast_variant() swaps in a handler specialized for the operand form
  * when one exists (fast_ops.c), or lets a generic handler that never looks
- * at RIP run without the wrapper that sets cpu->rip (exec.c). Specialized
+ * at RIP run without the wrapper that sets cpu->rip (exec.c): op_direct. Specialized
  * handlers have exactly the generic one's semantics: whatever their fast
  * path does not cover (a software-TLB miss, a non-canonical address, an
  * odd operand) goes to the generic handler, untouched.
@@ -40,6 +40,21 @@ static const insn_fn rip_free[] = {
 	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop, op_endbr,
 };
 
+void fast_slow(struct cpu *cpu, const struct insn *in)
+{
+	cpu->next_rip = insn_next_rip(cpu, in);
+	cpu->rip = cpu->next_rip - in->len;
+	in->fn(cpu, in);
+	insn_next(cpu, in);
+}
+
+/* The exec handler for a rip_free handler. */
+static void op_direct(struct cpu *cpu, const struct insn *in)
+{
+	in->fn(cpu, in);
+	insn_next(cpu, in);
+}
+
 static bool is_rip_free(const struct insn *in)
 {
 	if (in->base == REG_RIP)
@@ -57,6 +72,14 @@ void fast_after(const struct insn *prev, struct insn *in, unsigned code_size)
 		in->exec = fn; /* in->run is already RUN_NEXT */
 }
 
+bool fast_through(struct insn *in)
+{
+	insn_fn fn = fast_ops_through(in);
+	if (fn)
+		in->exec = fn; /* in->run is already RUN_NEXT */
+	return fn != NULL;
+}
+
 bool fast_variant(struct insn *in, unsigned code_size)
 {
 	if (code_size != 8)
@@ -64,7 +87,7 @@ bool fast_variant(struct insn *in, unsigned code_size)
 	u8 run = 0;
 	insn_fn fn = fast_ops_variant(in, &run);
 	if (!fn && is_rip_free(in))
-		fn = in->fn;
+		fn = op_direct;
 	if (!fn)
 		return false;
 	in->exec = fn;

@@ -13,4 +13,8 @@ bool fast_variant(struct insn *in, unsigned code_size);
  * block (a Jcc after the instruction that set its flags). */
 void fast_after(const struct insn *prev, struct insn *in, unsigned code_size);
 
+/* Make in, a direct JMP or CALL that a block follows to its target,
+ * run on into the target; false if in cannot. */
+bool fast_through(struct insn *in);
+
 #endif

@@ -90,77 +90,54 @@ static ALWAYS_INLINE u64 ea_nobase(const struct cpu *cpu, const struct insn *in)
 }
 
 /* [mem] op= src (a read-modify-write unless CMP/TEST). */
-static ALWAYS_INLINE void alu_to_mem(struct cpu *cpu, const struct insn *in, unsigned op,
-				     unsigned size, u64 la, u64 src)
+static ALWAYS_INLINE bool alu_to_mem(struct cpu *cpu, unsigned op, unsigned size, u64 la,
+				     u64 src)
 {
 	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if (unlikely(!tlb_hit(writes(op) ? e->wtag : e->rtag, la, size))) {
-		fast_slow(cpu, in);
-		return;
-	}
+	if (unlikely(!tlb_hit(writes(op) ? e->wtag : e->rtag, la, size)))
+		return false;
 	u8 *p = tlb_ptr(e, la);
 	u64 a = load_le(p, size), b = at_size(src, size), r = calc(op, a, b);
 	if (writes(op))
 		store_le(p, size, r);
 	record(cpu, op, size, a, b, r);
+	return true;
 }
 
 /* reg op= [mem] */
-static ALWAYS_INLINE void alu_from_mem(struct cpu *cpu, const struct insn *in, unsigned op,
+static ALWAYS_INLINE bool alu_from_mem(struct cpu *cpu, const struct insn *in, unsigned op,
 				       unsigned size, u64 la)
 {
 	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if (unlikely(!tlb_hit(e->rtag, la, size))) {
-		fast_slow(cpu, in);
-		return;
-	}
+	if (unlikely(!tlb_hit(e->rtag, la, size)))
+		return false;
 	alu_reg(cpu, op, size, in->reg, load_le(tlb_ptr(e, la), size));
+	return true;
+}
+
+/* Register forms cannot fail. */
+static ALWAYS_INLINE bool alu_rr(struct cpu *cpu, unsigned op, unsigned size, unsigned dst,
+				 u64 src)
+{
+	alu_reg(cpu, op, size, dst, src);
+	return true;
 }
 
 /* Handlers for one operation at one size: register forms rm,r / r,rm /
  * rm,imm / A,imm, and memory forms m,r / r,m / m,imm, the latter with a
  * base register (or RIP) and without. */
 #define ALU_FAST(name, op, size)                                                           \
-	static void op_##name##size##_rr(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_reg(cpu, op, size, in->rm, cpu->r[in->reg]);                           \
-	}                                                                                  \
-	static void op_##name##size##_rr2(struct cpu *cpu, const struct insn *in)          \
-	{                                                                                  \
-		alu_reg(cpu, op, size, in->reg, cpu->r[in->rm]);                           \
-	}                                                                                  \
-	static void op_##name##size##_ri(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_reg(cpu, op, size, in->rm, in->imm);                                   \
-	}                                                                                  \
-	static void op_##name##size##_ai(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_reg(cpu, op, size, R_AX, in->imm);                                     \
-	}                                                                                  \
-	static void op_##name##size##_mr(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_to_mem(cpu, in, op, size, ea(cpu, in), cpu->r[in->reg]);               \
-	}                                                                                  \
-	static void op_##name##size##_rm(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_from_mem(cpu, in, op, size, ea(cpu, in));                              \
-	}                                                                                  \
-	static void op_##name##size##_mi(struct cpu *cpu, const struct insn *in)           \
-	{                                                                                  \
-		alu_to_mem(cpu, in, op, size, ea(cpu, in), in->imm);                       \
-	}                                                                                  \
-	static void op_##name##size##_mr_i(struct cpu *cpu, const struct insn *in)         \
-	{                                                                                  \
-		alu_to_mem(cpu, in, op, size, ea_nobase(cpu, in), cpu->r[in->reg]);        \
-	}                                                                                  \
-	static void op_##name##size##_rm_i(struct cpu *cpu, const struct insn *in)         \
-	{                                                                                  \
-		alu_from_mem(cpu, in, op, size, ea_nobase(cpu, in));                       \
-	}                                                                                  \
-	static void op_##name##size##_mi_i(struct cpu *cpu, const struct insn *in)         \
-	{                                                                                  \
-		alu_to_mem(cpu, in, op, size, ea_nobase(cpu, in), in->imm);                \
-	}
+	FAST(op_##name##size##_rr, alu_rr(cpu, op, size, in->rm, cpu->r[in->reg]))         \
+	FAST(op_##name##size##_rr2, alu_rr(cpu, op, size, in->reg, cpu->r[in->rm]))        \
+	FAST(op_##name##size##_ri, alu_rr(cpu, op, size, in->rm, in->imm))                  \
+	FAST(op_##name##size##_ai, alu_rr(cpu, op, size, R_AX, in->imm))                    \
+	FAST(op_##name##size##_mr, alu_to_mem(cpu, op, size, ea(cpu, in), cpu->r[in->reg])) \
+	FAST(op_##name##size##_rm, alu_from_mem(cpu, in, op, size, ea(cpu, in)))            \
+	FAST(op_##name##size##_mi, alu_to_mem(cpu, op, size, ea(cpu, in), in->imm))         \
+	FAST(op_##name##size##_mr_i,                                                        \
+	     alu_to_mem(cpu, op, size, ea_nobase(cpu, in), cpu->r[in->reg]))                \
+	FAST(op_##name##size##_rm_i, alu_from_mem(cpu, in, op, size, ea_nobase(cpu, in)))   \
+	FAST(op_##name##size##_mi_i, alu_to_mem(cpu, op, size, ea_nobase(cpu, in), in->imm))
 
 #define ALU_SIZES(name, op) ALU_FAST(name, op, 1) ALU_FAST(name, op, 4) ALU_FAST(name, op, 8)
 
@@ -199,25 +176,24 @@ static const insn_fn generic[7][4] = {
 };
 
 /* NEG and NOT r32/r64 (F7 /3 /2, register form). */
-static ALWAYS_INLINE void neg_reg(struct cpu *cpu, const struct insn *in, unsigned size)
+static ALWAYS_INLINE bool neg_reg(struct cpu *cpu, const struct insn *in, unsigned size)
 {
 	u64 a = at_size(cpu->r[in->rm], size), r = at_size(-a, size);
 	cpu->r[in->rm] = r;
 	cpu_set_cc(cpu, CC_NEG, size, r, 0, a);
+	return true;
 }
 
-static void op_neg4_r(struct cpu *cpu, const struct insn *in) { neg_reg(cpu, in, 4); }
-static void op_neg8_r(struct cpu *cpu, const struct insn *in) { neg_reg(cpu, in, 8); }
-
-static void op_not4_r(struct cpu *cpu, const struct insn *in)
+static ALWAYS_INLINE bool not_reg(struct cpu *cpu, const struct insn *in, unsigned size)
 {
-	cpu->r[in->rm] = (u32)~cpu->r[in->rm];
+	cpu->r[in->rm] = at_size(~cpu->r[in->rm], size);
+	return true;
 }
 
-static void op_not8_r(struct cpu *cpu, const struct insn *in)
-{
-	cpu->r[in->rm] = ~cpu->r[in->rm];
-}
+FAST(op_neg4_r, neg_reg(cpu, in, 4))
+FAST(op_neg8_r, neg_reg(cpu, in, 8))
+FAST(op_not4_r, not_reg(cpu, in, 4))
+FAST(op_not8_r, not_reg(cpu, in, 8))
 
 static insn_fn unary_variant(const struct insn *in)
 {

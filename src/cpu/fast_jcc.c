@@ -12,16 +12,17 @@
 #include "fast_ops.h"
 #include "ops.h"
 
-static inline void branch(struct cpu *cpu, const struct insn *in, bool taken)
+static inline bool branch(struct cpu *cpu, const struct insn *in, bool taken)
 {
 	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
 	if (!taken) {
 		cpu->next_rip = next;
-	} else if (likely(cpu_canonical(target) == target)) {
-		cpu->next_rip = target;
-	} else {
-		fast_slow(cpu, in);
+		return true;
 	}
+	if (unlikely(cpu_canonical(target) != target))
+		return false;
+	cpu->next_rip = target;
+	return true;
 }
 
 /* After CMP/SUB (CC_SUB: src2 = first operand a, src = second operand b,
@@ -31,11 +32,7 @@ static inline void branch(struct cpu *cpu, const struct insn *in, bool taken)
 /* The result, sign and zero tests valid after any lazy op. */
 #define RES(size) ((s64)(cpu->cc_dst << (64 - (size) * 8)))
 
-#define JCC(name, size, taken)                                              \
-	static void op_j##name##size(struct cpu *cpu, const struct insn *in) \
-	{                                                                   \
-		branch(cpu, in, taken);                                     \
-	}
+#define JCC(name, size, taken) FAST_END(op_j##name##size, branch(cpu, in, taken))
 
 #define SUB_JCCS(size)                                               \
 	JCC(b_sub, size, SUB_A(size) < SUB_B(size))                  \

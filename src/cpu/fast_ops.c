@@ -4,19 +4,15 @@
  * common case: operands in registers, or in memory through a software-TLB
  * hit at a DS/SS address (segment base 0 in 64-bit mode). Anything else --
  * a TLB miss, a page crossing, a non-canonical address, a shadow-stack
- * mismatch -- goes to slow(), the opcode table's handler, before any state
+ * mismatch -- goes to fast_slow(), the opcode table's handler, before any state
  * changes. A non-canonical address never hits the TLB (its tags are
  * canonical), so the fast paths need no canonical check of their own.
+ * Each handler then runs the rest of its block (FAST, fast_ops.h).
  */
 #include "fast_ops.h"
 
 #include "cet.h"
 #include "ops.h"
-
-static inline void slow(struct cpu *cpu, const struct insn *in)
-{
-	fast_slow(cpu, in);
-}
 
 /* ---- memory operands: four address forms ---- */
 
@@ -64,52 +60,34 @@ static inline u64 sext(u64 v, unsigned size)
  * value is extended by `ext` from `size` bytes and written whole. */
 enum { X_ZERO, X_SIGN };
 
-static inline void load_to(struct cpu *cpu, const struct insn *in, u64 la, unsigned size,
+static inline bool load_to(struct cpu *cpu, const struct insn *in, u64 la, unsigned size,
 			   unsigned ext)
 {
 	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if (unlikely(!tlb_hit(e->rtag, la, size))) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(!tlb_hit(e->rtag, la, size)))
+		return false;
 	u64 v = load_le(tlb_ptr(e, la), size);
 	cpu->r[in->reg] = ext == X_SIGN ? sext(v, size) : v;
+	return true;
 }
 
-static inline void store_from(struct cpu *cpu, const struct insn *in, u64 la, unsigned size,
-			      u64 v)
+static inline bool store_from(struct cpu *cpu, u64 la, unsigned size, u64 v)
 {
 	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if (unlikely(!tlb_hit(e->wtag, la, size))) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(!tlb_hit(e->wtag, la, size)))
+		return false;
 	store_le(tlb_ptr(e, la), size, v);
+	return true;
 }
 
-/* One handler per (operation, address form). */
-#define MEM_HANDLERS(name, body)                                                   \
-	static void op_##name##_b(struct cpu *cpu, const struct insn *in)          \
-	{                                                                          \
-		u64 la = ea_b(cpu, in);                                            \
-		body;                                                              \
-	}                                                                          \
-	static void op_##name##_bi(struct cpu *cpu, const struct insn *in)         \
-	{                                                                          \
-		u64 la = ea_bi(cpu, in);                                           \
-		body;                                                              \
-	}                                                                          \
-	static void op_##name##_i(struct cpu *cpu, const struct insn *in)          \
-	{                                                                          \
-		u64 la = ea_i(cpu, in);                                            \
-		body;                                                              \
-	}                                                                          \
-	static void op_##name##_rip(struct cpu *cpu, const struct insn *in)        \
-	{                                                                          \
-		u64 la = ea_rip(cpu, in);                                          \
-		body;                                                              \
-	}                                                                          \
-	static const insn_fn name##_forms[4] = { op_##name##_b, op_##name##_bi,    \
+/* One handler per (operation, address form); the fast path sees the
+ * address as `la`. */
+#define MEM_HANDLERS(name, fast_path)                                            \
+	FAST(op_##name##_b, ({ u64 la = ea_b(cpu, in); fast_path; }))            \
+	FAST(op_##name##_bi, ({ u64 la = ea_bi(cpu, in); fast_path; }))          \
+	FAST(op_##name##_i, ({ u64 la = ea_i(cpu, in); fast_path; }))            \
+	FAST(op_##name##_rip, ({ u64 la = ea_rip(cpu, in); fast_path; }))        \
+	static const insn_fn name##_forms[4] = { op_##name##_b, op_##name##_bi,  \
 						 op_##name##_i, op_##name##_rip };
 
 MEM_HANDLERS(ld64, load_to(cpu, in, la, 8, X_ZERO))
@@ -119,13 +97,13 @@ MEM_HANDLERS(ldzx16, load_to(cpu, in, la, 2, X_ZERO))
 MEM_HANDLERS(ldsx8, load_to(cpu, in, la, 1, X_SIGN))
 MEM_HANDLERS(ldsx16, load_to(cpu, in, la, 2, X_SIGN))
 MEM_HANDLERS(ldsx32, load_to(cpu, in, la, 4, X_SIGN))
-MEM_HANDLERS(st64, store_from(cpu, in, la, 8, cpu->r[in->reg]))
-MEM_HANDLERS(st32, store_from(cpu, in, la, 4, cpu->r[in->reg]))
-MEM_HANDLERS(st16, store_from(cpu, in, la, 2, cpu->r[in->reg]))
-MEM_HANDLERS(st8, store_from(cpu, in, la, 1, cpu->r[in->reg]))
-MEM_HANDLERS(sti64, store_from(cpu, in, la, 8, in->imm))
-MEM_HANDLERS(sti32, store_from(cpu, in, la, 4, in->imm))
-MEM_HANDLERS(sti8, store_from(cpu, in, la, 1, in->imm))
+MEM_HANDLERS(st64, store_from(cpu, la, 8, cpu->r[in->reg]))
+MEM_HANDLERS(st32, store_from(cpu, la, 4, cpu->r[in->reg]))
+MEM_HANDLERS(st16, store_from(cpu, la, 2, cpu->r[in->reg]))
+MEM_HANDLERS(st8, store_from(cpu, la, 1, cpu->r[in->reg]))
+MEM_HANDLERS(sti64, store_from(cpu, la, 8, in->imm))
+MEM_HANDLERS(sti32, store_from(cpu, la, 4, in->imm))
+MEM_HANDLERS(sti8, store_from(cpu, la, 1, in->imm))
 
 /* A load's destination as the handlers above write it: all 64 bits. */
 static insn_fn load_variant(const struct insn *in, unsigned form)
@@ -171,21 +149,25 @@ static insn_fn store_variant(const struct insn *in, unsigned form)
 static void op_mov_rr64_st(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->rm] = cpu->r[in->reg];
+	insn_next(cpu, in);
 }
 
 static void op_mov_rr32_st(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->rm] = (u32)cpu->r[in->reg];
+	insn_next(cpu, in);
 }
 
 static void op_mov_rr64_ld(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = cpu->r[in->rm];
+	insn_next(cpu, in);
 }
 
 static void op_mov_rr32_ld(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = (u32)cpu->r[in->rm];
+	insn_next(cpu, in);
 }
 
 /* MOV r, imm (B8+r) and MOV r/m, imm (C7 /0, register form). The decoder
@@ -193,41 +175,49 @@ static void op_mov_rr32_ld(struct cpu *cpu, const struct insn *in)
 static void op_mov_ri64_reg(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = in->imm;
+	insn_next(cpu, in);
 }
 
 static void op_mov_ri32_reg(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = (u32)in->imm;
+	insn_next(cpu, in);
 }
 
 static void op_mov_ri64_rm(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->rm] = in->imm;
+	insn_next(cpu, in);
 }
 
 static void op_mov_ri32_rm(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->rm] = (u32)in->imm;
+	insn_next(cpu, in);
 }
 
 static void op_movsxd_rr(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = (u64)(s64)(s32)cpu->r[in->rm];
+	insn_next(cpu, in);
 }
 
 static void op_lea64_b(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = ea_b(cpu, in);
+	insn_next(cpu, in);
 }
 
 static void op_lea64_bi(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = ea_bi(cpu, in);
+	insn_next(cpu, in);
 }
 
 static void op_lea64_rip(struct cpu *cpu, const struct insn *in)
 {
 	cpu->r[in->reg] = ea_rip(cpu, in);
+	insn_next(cpu, in);
 }
 
 static insn_fn reg_variant(const struct insn *in)
@@ -248,78 +238,60 @@ static insn_fn reg_variant(const struct insn *in)
 
 /* ---- stack ---- */
 
-static inline void push64(struct cpu *cpu, const struct insn *in, u64 v)
+static inline bool push64(struct cpu *cpu, u64 v)
 {
 	u64 sp = cpu->r[R_SP] - 8;
 	u8 *p = cpu_stack_host(cpu, sp);
-	if (unlikely(!p)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(!p))
+		return false;
 	store_le(p, 8, v);
 	cpu->r[R_SP] = sp;
+	return true;
 }
 
-static void op_push64_r(struct cpu *cpu, const struct insn *in)
-{
-	push64(cpu, in, cpu->r[in->reg]);
-}
+FAST(op_push64_r, push64(cpu, cpu->r[in->reg]))
+FAST(op_push64_imm, push64(cpu, in->imm))
 
-static void op_push64_imm(struct cpu *cpu, const struct insn *in)
-{
-	push64(cpu, in, in->imm);
-}
-
-static void op_pop64_r(struct cpu *cpu, const struct insn *in)
+static inline bool pop64(struct cpu *cpu, unsigned reg)
 {
 	u64 sp = cpu->r[R_SP];
 	u8 *p = cpu_stack_host(cpu, sp);
-	if (unlikely(!p)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(!p))
+		return false;
 	u64 v = load_le(p, 8);
 	cpu->r[R_SP] = sp + 8;
-	cpu->r[in->reg] = v; /* POP RSP loads the popped value */
+	cpu->r[reg] = v; /* POP RSP loads the popped value */
+	return true;
 }
+
+FAST(op_pop64_r, pop64(cpu, in->reg))
 
 /* INC/DEC r64 (FF /0 /1, register form): CF is preserved, lazily unless
  * the op before needs the generic handler's cpu_keep_cf_eager(). */
-static void op_inc64_r(struct cpu *cpu, const struct insn *in)
+static inline bool incdec64(struct cpu *cpu, unsigned reg, enum cc_op op)
 {
-	if (unlikely(!cpu_cf_keepable(cpu))) {
-		slow(cpu, in);
-		return;
-	}
-	u64 r = cpu->r[in->rm] + 1;
-	cpu->r[in->rm] = r;
-	cpu_record_incdec(cpu, CC_INC, 8, r);
+	if (unlikely(!cpu_cf_keepable(cpu)))
+		return false;
+	u64 r = cpu->r[reg] + (op == CC_INC ? 1 : -1);
+	cpu->r[reg] = r;
+	cpu_record_incdec(cpu, op, 8, r);
+	return true;
 }
 
-static void op_dec64_r(struct cpu *cpu, const struct insn *in)
-{
-	if (unlikely(!cpu_cf_keepable(cpu))) {
-		slow(cpu, in);
-		return;
-	}
-	u64 r = cpu->r[in->rm] - 1;
-	cpu->r[in->rm] = r;
-	cpu_record_incdec(cpu, CC_DEC, 8, r);
-}
+FAST(op_inc64_r, incdec64(cpu, in->rm, CC_INC))
+FAST(op_dec64_r, incdec64(cpu, in->rm, CC_DEC))
 
 /* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
  * count other than 0 (which changes no flags: the generic handler). */
 enum { SH_L, SH_R, SH_AR };
 
-static inline void shift_reg(struct cpu *cpu, const struct insn *in, unsigned kind,
+static inline bool shift_reg(struct cpu *cpu, const struct insn *in, unsigned kind,
 			     unsigned size)
 {
 	unsigned c = in->op == 0xd3 ? (unsigned)cpu->r[R_CX] : in->op == 0xd1 ? 1 : (unsigned)in->imm;
 	c &= size == 8 ? 63 : 31;
-	if (unlikely(c == 0)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(c == 0))
+		return false;
 	u64 a = size == 8 ? cpu->r[in->rm] : (u32)cpu->r[in->rm], r;
 	static const u8 cc[3] = { CC_SHL, CC_SHR, CC_SAR };
 	switch (kind) {
@@ -331,14 +303,15 @@ static inline void shift_reg(struct cpu *cpu, const struct insn *in, unsigned ki
 		r = (u32)r;
 	cpu->r[in->rm] = r;
 	cpu_set_cc(cpu, (enum cc_op)cc[kind], size, r, c, a);
+	return true;
 }
 
-static void op_shl64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 8); }
-static void op_shr64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 8); }
-static void op_sar64_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 8); }
-static void op_shl32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_L, 4); }
-static void op_shr32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_R, 4); }
-static void op_sar32_r(struct cpu *cpu, const struct insn *in) { shift_reg(cpu, in, SH_AR, 4); }
+FAST(op_shl64_r, shift_reg(cpu, in, SH_L, 8))
+FAST(op_shr64_r, shift_reg(cpu, in, SH_R, 8))
+FAST(op_sar64_r, shift_reg(cpu, in, SH_AR, 8))
+FAST(op_shl32_r, shift_reg(cpu, in, SH_L, 4))
+FAST(op_shr32_r, shift_reg(cpu, in, SH_R, 4))
+FAST(op_sar32_r, shift_reg(cpu, in, SH_AR, 4))
 
 static insn_fn shift_variant(const struct insn *in)
 {
@@ -393,48 +366,45 @@ static inline bool cond(struct cpu *cpu, unsigned cc)
 	return cpu_cond(cpu, cc);
 }
 
-static void op_jcc64(struct cpu *cpu, const struct insn *in)
+static inline bool jcc64(struct cpu *cpu, const struct insn *in)
 {
 	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
 	if (!cond(cpu, in->op & 0xf)) {
 		cpu->next_rip = next;
-		return;
+		return true;
 	}
-	if (unlikely(cpu_canonical(target) != target)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(cpu_canonical(target) != target))
+		return false;
 	cpu->next_rip = target;
+	return true;
 }
 
-static void op_jmp64(struct cpu *cpu, const struct insn *in)
+FAST_END(op_jcc64, jcc64(cpu, in))
+
+static inline bool jmp64(struct cpu *cpu, u64 target)
 {
-	u64 target = insn_next_rip(cpu, in) + in->imm;
-	if (unlikely(cpu_canonical(target) != target)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(cpu_canonical(target) != target))
+		return false;
 	cpu->next_rip = target;
+	return true;
 }
+
+FAST_END(op_jmp64, jmp64(cpu, insn_next_rip(cpu, in) + in->imm))
 
 /* CALL with a shadow stack (spec 5.5): both pushes are checked to hit the
  * stack caches or the TLB before either is written, so nothing commits
- * before a fallback. False if the generic handler ran instead. */
+ * before a fallback. */
 static inline bool call64(struct cpu *cpu, const struct insn *in, u64 target, bool shadow)
 {
 	u64 ret = insn_next_rip(cpu, in), sp = cpu->r[R_SP] - 8;
 	u8 *p = cpu_stack_host(cpu, sp);
-	if (unlikely(!p || cpu_canonical(target) != target)) {
-		slow(cpu, in);
+	if (unlikely(!p || cpu_canonical(target) != target))
 		return false;
-	}
 	if (shadow) {
 		u64 ssp = cpu->cet.ssp - 8;
 		u8 *s = cpu_shstk_host(cpu, ssp);
-		if (unlikely(!s)) {
-			slow(cpu, in);
+		if (unlikely(!s))
 			return false;
-		}
 		store_le(s, 8, ret);
 		cpu->cet.ssp = ssp;
 	}
@@ -444,58 +414,65 @@ static inline bool call64(struct cpu *cpu, const struct insn *in, u64 target, bo
 	return true;
 }
 
-static void op_call_rel64(struct cpu *cpu, const struct insn *in)
-{
-	/* CALL to the next instruction leaves the shadow stack alone. */
-	call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0);
-}
+/* CALL to the next instruction leaves the shadow stack alone. */
+FAST_END(op_call_rel64,
+	 call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0))
 
-/* CALL r64 (FF /2, register form), then IBT (spec 7.2). */
-static void op_call_r64(struct cpu *cpu, const struct insn *in)
+/* CALL r64 (FF /2, register form) and JMP r64 (FF /4), then IBT (spec 7.2). */
+static inline bool indirect(struct cpu *cpu, const struct insn *in, bool ok)
 {
-	if (call64(cpu, in, cpu->r[in->rm], cpu->sse_cur))
+	if (ok)
 		cet_indirect_branch(cpu, in);
+	return ok;
 }
 
-/* JMP r64 (FF /4, register form). */
-static void op_jmp_r64(struct cpu *cpu, const struct insn *in)
-{
-	u64 target = cpu->r[in->rm];
-	if (unlikely(cpu_canonical(target) != target)) {
-		slow(cpu, in);
-		return;
-	}
-	cpu->next_rip = target;
-	cet_indirect_branch(cpu, in);
-}
+FAST_END(op_call_r64, indirect(cpu, in, call64(cpu, in, cpu->r[in->rm], cpu->sse_cur)))
+FAST_END(op_jmp_r64, indirect(cpu, in, jmp64(cpu, cpu->r[in->rm])))
 
 /* RET (C3): the shadow-stack compare (#CP) and the target check (#GP) are
  * the generic handler's business whenever they fail. */
-static void op_ret64(struct cpu *cpu, const struct insn *in)
+static inline bool ret64(struct cpu *cpu)
 {
 	u64 sp = cpu->r[R_SP];
 	u8 *p = cpu_stack_host(cpu, sp);
-	if (unlikely(!p)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(!p))
+		return false;
 	u64 target = load_le(p, 8);
-	if (unlikely(cpu_canonical(target) != target)) {
-		slow(cpu, in);
-		return;
-	}
+	if (unlikely(cpu_canonical(target) != target))
+		return false;
 	if (cpu->sse_cur) {
 		u64 ssp = cpu->cet.ssp;
 		u8 *s = cpu_shstk_host(cpu, ssp);
-		if (unlikely(!s || load_le(s, 8) != target)) {
-			slow(cpu, in);
-			return;
-		}
+		if (unlikely(!s || load_le(s, 8) != target))
+			return false;
 		cpu->cet.ssp = ssp + 8;
 	}
 	cpu->r[R_SP] = sp + 8;
 	cpu->next_rip = target;
+	return true;
 }
+
+FAST_END(op_ret64, ret64(cpu))
+
+/* JMP and CALL rel in a block that goes on at their target (exec.c): the
+ * same, then the next instruction of the block, which is the target. */
+FAST(op_jmp64_on, jmp64(cpu, insn_next_rip(cpu, in) + in->imm))
+FAST(op_call_rel64_on,
+     call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0))
+
+insn_fn fast_ops_through(const struct insn *in)
+{
+	return in->exec == op_jmp64 ? op_jmp64_on : in->exec == op_call_rel64 ? op_call_rel64_on : NULL;
+}
+
+/* ENDBR with the tracker IDLE and not suppressed (IBT off, or the
+ * tracker retired at the block start: exec.c) changes nothing. */
+static inline bool endbr_idle(struct cpu *cpu)
+{
+	return !(*cet_ctl(cpu, cpu->cpl) & (CET_WAIT_ENDBR | CET_SUPPRESS));
+}
+
+FAST(op_endbr64, endbr_idle(cpu))
 
 static insn_fn branch_variant(const struct insn *in)
 {
@@ -542,6 +519,8 @@ insn_fn fast_ops_variant(const struct insn *in, u8 *run)
 		return op_push64_imm;
 	if (in->fn == op_pop_r && in->opsize == 8)
 		return op_pop64_r;
+	if (in->fn == op_endbr)
+		return op_endbr64;
 	if (in->fn == op_inc_rm && in->opsize == 8)
 		return op_inc64_r;
 	if (in->fn == op_dec_rm && in->opsize == 8)

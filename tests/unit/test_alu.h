@@ -34,6 +34,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/decode.h"
+#include "cpu/exec.h"
 #include "cpu/fast.h"
 #include "unit.h"
 
@@ -410,6 +411,7 @@ static void harness_init(void)
 static int emu_run_mode(const u8 *code, unsigned len, struct xs *s, unsigned code_size)
 {
 	struct cpu *c = T.cpu;
+	struct insn run[2]; /* the instruction and a terminator */
 	struct insn in;
 	jmp_buf jb;
 	int n = decode_insn(T.dt, code, len, code_size, &in);
@@ -435,7 +437,9 @@ static int emu_run_mode(const u8 *code, unsigned len, struct xs *s, unsigned cod
 		s->fl = cpu_get_rflags(c);
 		return EMU_FAULT(c->fault.vector);
 	}
-	in.exec(c, &in);
+	run[0] = in;
+	exec_set_terminator(&run[1]);
+	run[0].exec(c, &run[0]);
 	memcpy(s->r, c->r, sizeof(c->r));
 	s->fl = cpu_get_rflags(c);
 	T.restart = c->next_rip == c->rip;

@@ -134,6 +134,7 @@ static const struct cf_producer cf_producers[] = {
 static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, bool fast)
 {
 	struct cpu *c = T.cpu;
+	struct insn blk[3]; /* each instruction runs alone, up to a terminator */
 	struct insn i1, i2;
 	decode_insn(T.dt, a->b, a->n, 8, &i1);
 	decode_insn(T.dt, b->b, b->n, 8, &i2);
@@ -149,10 +150,14 @@ static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, boo
 		fast_variant(&i2, 8);
 		fast_after(&i1, &i2, 8);
 	}
-	i1.exec(c, &i1);
+	blk[0] = i1;
+	exec_set_terminator(&blk[1]);
+	blk[0].exec(c, &blk[0]);
 	c->rip = c->next_rip;
 	c->next_rip = c->rip + b->n;
-	i2.exec(c, &i2);
+	blk[1] = i2;
+	exec_set_terminator(&blk[2]);
+	blk[1].exec(c, &blk[1]);
 	memcpy(s->r, c->r, sizeof(c->r));
 	s->fl = cpu_get_rflags(c);
 }
