@@ -206,7 +206,7 @@ static void emu_set_deadline(struct vcpu *v, u64 tsc)
 	/* A deadline before icount 0 (the TSC ran ahead of the instruction
 	 * count: idle time, PAUSE) is due now, not 2^64 - x instructions away. */
 	bool past = (s64)cpu->tsc_offset > 0 && tsc < cpu->tsc_offset;
-	cpu->deadline = tsc == ~0ull ? ~0ull : past ? 0 : tsc - cpu->tsc_offset;
+	cpu_set_deadline(cpu, tsc == ~0ull ? ~0ull : past ? 0 : tsc - cpu->tsc_offset);
 }
 
 static u64 emu_icount(struct vcpu *v)

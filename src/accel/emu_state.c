@@ -108,7 +108,7 @@ int emu_set_events(struct vcpu *v, const struct vcpu_events *e)
 	cpu->irq_shadow = e->interrupt_shadow;
 	cpu->nmi_pending = e->nmi_pending;
 	cpu->halted = e->halted;
-	cpu->poll_irq = true; /* let the run loop look at the controllers again */
+	cpu_poll_irq(cpu); /* let the run loop look at the controllers again */
 	return 0;
 }
 

@@ -166,5 +166,5 @@ void cpu_add_tsc(struct cpu *cpu, u64 ticks)
 {
 	cpu->tsc_offset += ticks;
 	if (cpu->deadline != ~0ull)
-		cpu->deadline = cpu->deadline > ticks ? cpu->deadline - ticks : 0;
+		cpu_set_deadline(cpu, cpu->deadline > ticks ? cpu->deadline - ticks : 0);
 }

@@ -230,6 +230,7 @@ struct cpu {
 	u64 eflags;   /* all bits; arithmetic bits valid only if cc_op == CC_EAGER */
 	u64 icount;   /* guest instructions retired */
 	u64 deadline; /* icount at which run() returns (virtual time) */
+	u64 stop_at;  /* deadline, or 0 while attention is set: one compare for both */
 
 	struct seg seg[SEG_COUNT];
 	struct dtable gdtr, idtr;
@@ -300,8 +301,30 @@ void exec_stop_block(struct cpu *cpu);
 static inline void cpu_break(struct cpu *cpu)
 {
 	cpu->brk = true;
+	cpu->stop_at = 0;
 	if (cpu->cur_block)
 		exec_stop_block(cpu);
+}
+
+/* Have the run loop ask the interrupt controllers before the next block. */
+static inline void cpu_poll_irq(struct cpu *cpu)
+{
+	cpu->poll_irq = true;
+	cpu->stop_at = 0;
+}
+
+/* STI / MOV SS: no interrupt before the next instruction completes. */
+static inline void cpu_set_irq_shadow(struct cpu *cpu)
+{
+	cpu->irq_shadow = true;
+	cpu->stop_at = 0;
+}
+
+/* The run loop returns at icount d (VCPU_EXIT_DEADLINE). */
+static inline void cpu_set_deadline(struct cpu *cpu, u64 d)
+{
+	cpu->deadline = d;
+	cpu->stop_at = cpu->attention ? 0 : d;
 }
 
 /* The instructions of a block run as a chain of tail calls: each exec

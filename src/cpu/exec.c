@@ -427,7 +427,7 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 		const struct insn *last = run_insns(cpu, b, b->insn);
 		cpu->icount += last->nth;
 		rip = end_rip(cpu, last);
-		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline))
+		if (unlikely(cpu->icount >= cpu->stop_at))
 			break;
 		struct block *next = b->link;
 		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch) &&
@@ -520,6 +520,7 @@ static bool attend(struct cpu *cpu, struct vcpu_exit *exit, enum run_mode *mode)
 		return false;
 	}
 	*mode = (cpu->eflags & X86_EFLAGS_TF) ? MODE_STEP : shadow ? MODE_ONE : MODE_CHAIN;
+	cpu->stop_at = cpu->attention ? 0 : cpu->deadline;
 	return true;
 }
 
@@ -540,7 +541,7 @@ static void run_loop(struct cpu *cpu, struct vcpu_exit *exit)
 	struct block *b = NULL;
 	for (;;) {
 		enum run_mode mode = MODE_CHAIN;
-		if (unlikely(cpu->attention || cpu->icount >= cpu->deadline)) {
+		if (unlikely(cpu->icount >= cpu->stop_at)) {
 			if (!attend(cpu, exit, &mode))
 				break;
 			b = NULL; /* an event may have moved RIP: do not link to it */
@@ -566,7 +567,7 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 	jmp_buf jb;
 	cpu->fault_jmp = &jb;
 	exit->reason = VCPU_EXIT_NONE;
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	cpu->cur_block = NULL;
 	if (setjmp(jb)) {
 		count_faulted_block(cpu);
@@ -579,13 +580,13 @@ void cpu_run(struct cpu *cpu, struct vcpu_exit *exit)
 
 u64 cpu_port_read(struct cpu *cpu, u16 port, unsigned size)
 {
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	return bus_read(cpu->env->pio, port, size);
 }
 
 void cpu_port_write(struct cpu *cpu, u16 port, unsigned size, u64 v)
 {
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	cpu_break(cpu);
 	bus_write(cpu->env->pio, port, size, v);
 }

@@ -141,7 +141,7 @@ void cpu_set_rflags(struct cpu *cpu, u64 v)
 {
 	bool ac_changed = (cpu->eflags ^ v) & X86_EFLAGS_AC;
 	if (v & ~cpu->eflags & X86_EFLAGS_IF)
-		cpu->poll_irq = true; /* interrupts just got enabled */
+		cpu_poll_irq(cpu); /* interrupts just got enabled */
 	cpu->eflags = (v | X86_EFLAGS_FIXED) & ~(0x8028ull | (~0ull << 22));
 	cpu->cc_op = CC_EAGER;
 	if (ac_changed)

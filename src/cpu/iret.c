@@ -17,7 +17,7 @@
 static void iret_done(struct cpu *cpu, u64 rip)
 {
 	cpu->next_rip = rip;
-	cpu->poll_irq = true; /* IF may have become 1 */
+	cpu_poll_irq(cpu); /* IF may have become 1 */
 	cpu_break(cpu);
 	/* NMI blocking would end here; the core has no NMI-blocked state yet. */
 }

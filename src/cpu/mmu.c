@@ -375,7 +375,7 @@ u64 cpu_phys_read(struct cpu *cpu, u64 pa, unsigned size)
 	u64 off = cpu_ram_offset(cpu, pa, size);
 	if (likely(off != MEM_NONE))
 		return load_le(cpu->ram + off, size);
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	return bus_read(cpu->env->mmio, pa, size);
 }
 
@@ -390,7 +390,7 @@ void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 			cpu_code_written(cpu, (off + size - 1) >> 12);
 		return;
 	}
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	bus_write(cpu->env->mmio, pa, size, v);
 	cpu_break(cpu); /* a device may have asked to stop */
 }

@@ -31,7 +31,7 @@ void op_mov_sreg_rm(struct cpu *cpu, const struct insn *in)
 		cpu_ud(cpu);
 	cpu_load_seg(cpu, (int)s, (u16)cpu_rm_read(cpu, in, 2));
 	if (s == SEG_SS)
-		cpu->irq_shadow = true; /* SDM Vol. 3 6.8.3 */
+		cpu_set_irq_shadow(cpu); /* SDM Vol. 3 6.8.3 */
 }
 
 void op_lea(struct cpu *cpu, const struct insn *in)

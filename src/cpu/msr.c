@@ -206,7 +206,7 @@ static enum msr_res wr_env(struct cpu *cpu, const struct msr_def *d, u32 index, 
 	(void)d, (void)host;
 	if (!cpu->env || !cpu->env->msr_write)
 		return MSR_FAIL;
-	cpu->poll_irq = true; /* an APIC write may unmask or raise an interrupt */
+	cpu_poll_irq(cpu); /* an APIC write may unmask or raise an interrupt */
 	return cpu->env->msr_write(cpu->env->ctx, index, v) ? MSR_OK : MSR_FAIL;
 }
 

@@ -56,7 +56,7 @@ void op_popf(struct cpu *cpu, const struct insn *in)
 	if (in->opsize == 2)
 		mask &= 0xffff;
 	cpu_set_rflags(cpu, (old & ~mask) | (v & mask));
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 	cpu_break(cpu); /* IF or TF may have changed */
 }
 
@@ -131,5 +131,5 @@ void op_pop_sreg(struct cpu *cpu, const struct insn *in)
 	cpu_load_seg(cpu, s, sel);
 	cpu_set_reg(cpu, R_SP, sp_size, false, sp + in->opsize);
 	if (s == SEG_SS)
-		cpu->irq_shadow = true;
+		cpu_set_irq_shadow(cpu);
 }

@@ -96,7 +96,7 @@ void op_sysret(struct cpu *cpu, const struct insn *in)
 	cpu_set_rflags(cpu, (cpu->r[R_R11] & 0x3c7fd7ull) | X86_EFLAGS_FIXED);
 	enter_cpl(cpu, 3, rip);
 	cet_leave_kernel(cpu); /* SSP = PL3_SSP if SSE(3) (spec 5.11) */
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 }
 
 /* SYSENTER: CPL 0 flat segments from IA32_SYSENTER_CS; 64-bit code when

@@ -233,7 +233,7 @@ bool cpu_write_cr8(struct cpu *cpu, u64 v)
 	cpu->cr8 = v;
 	if (e && e->tpr_write)
 		e->tpr_write(e->ctx, (u8)(v << 4));
-	cpu->poll_irq = true; /* a lower TPR may unmask a pending interrupt */
+	cpu_poll_irq(cpu); /* a lower TPR may unmask a pending interrupt */
 	return true;
 }
 
@@ -379,9 +379,9 @@ void op_sti(struct cpu *cpu, const struct insn *in)
 	(void)in;
 	u64 f = if_flag(cpu, true);
 	if (f == X86_EFLAGS_IF && !(cpu->eflags & X86_EFLAGS_IF))
-		cpu->irq_shadow = true;
+		cpu_set_irq_shadow(cpu);
 	cpu->eflags |= f;
-	cpu->poll_irq = true;
+	cpu_poll_irq(cpu);
 }
 
 /* ---- IN / OUT ---- */
