@@ -205,6 +205,7 @@ struct cpu {
 	u64 r[16];
 	u64 rip, next_rip;
 	u64 cc_dst, cc_src, cc_src2;
+	struct tlb_entry *tlb_cur; /* tlb[mmu_idx] */
 	enum cc_op cc_op;
 	u8 cc_size;   /* operand size of the recorded cc op, bytes */
 	u8 cc_cf_op;  /* INC/DEC: the op whose CF they keep (cpu_set_cc_incdec) */
@@ -216,7 +217,7 @@ struct cpu {
 	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
 	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
 	const struct block *cur_block; /* the block being run, else NULL */
-	const struct insn *cur_insn;  /* the instruction being run (in cur_block) */
+	const struct insn *cur_insn;  /* see insn_next() */
 	u64 cur_block_rip;            /* RIP of the first instruction of cur_block */
 	union {
 		struct {
@@ -329,14 +330,15 @@ static inline void cpu_set_deadline(struct cpu *cpu, u64 d)
 
 /* The instructions of a block run as a chain of tail calls: each exec
  * handler ends by running the next one, up to a terminator after the last
- * that returns to the run loop (exec.c). A handler may also return early
- * (a branch ends its block anyway): the run loop goes on after
- * cpu->cur_insn. */
+ * that returns to the run loop (exec.c). A handler may also return early,
+ * having set cpu->cur_insn to itself (a branch ends its block anyway): the
+ * run loop goes on after cpu->cur_insn.
+ * cpu->cur_insn is otherwise set only where an instruction may fault or
+ * stop its block: before a generic handler runs (the wrappers of exec.c
+ * and fast.c). Specialized fast paths do neither. */
 static inline void insn_next(struct cpu *cpu, const struct insn *in)
 {
-	in++;
-	cpu->cur_insn = in;
-	in->exec(cpu, in);
+	in[1].exec(cpu, in + 1);
 }
 
 /* Inside a block the specialized handlers (fast.c) run without cpu->rip
@@ -533,7 +535,10 @@ static inline void store_le(u8 *p, unsigned size, u64 v)
 /* The software-TLB entry for la in the current access class. */
 static inline const struct tlb_entry *cpu_tlb_entry(const struct cpu *cpu, u64 la)
 {
-	return &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	/* &tlb_cur[(la >> 12) % TLB_SIZE], with one shift fewer */
+	size_t at = (size_t)(la >> (12 - 5)) & ((TLB_SIZE - 1) << 5);
+	_Static_assert(sizeof(struct tlb_entry) == 1 << 5, "TLB entries are 32 bytes");
+	return (const struct tlb_entry *)((const u8 *)cpu->tlb_cur + at);
 }
 
 /* True if tag (one of an entry's tags) names la's page and the bytes

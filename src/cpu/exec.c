@@ -239,6 +239,7 @@ static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struc
  * (every handler but the specializations of fast.c). */
 static void op_wrapped(struct cpu *cpu, const struct insn *in)
 {
+	cpu->cur_insn = in;
 	cpu->next_rip = insn_next_rip(cpu, in);
 	cpu->rip = cpu->next_rip - in->len;
 	in->fn(cpu, in);
@@ -374,9 +375,8 @@ static inline __attribute__((always_inline)) const struct insn *
 run_insns(struct cpu *cpu, const struct block *b, const struct insn *in)
 {
 	cpu->cur_block = b;
-	cpu->cur_insn = in;
 	in->exec(cpu, in);
-	return cpu->cur_insn;
+	return cpu->cur_insn; /* insn_next() */
 }
 
 /* The address after the last instruction of a block that ran. */

@@ -42,6 +42,7 @@ static const insn_fn rip_free[] = {
 
 void fast_slow(struct cpu *cpu, const struct insn *in)
 {
+	cpu->cur_insn = in;
 	cpu->next_rip = insn_next_rip(cpu, in);
 	cpu->rip = cpu->next_rip - in->len;
 	in->fn(cpu, in);
@@ -51,6 +52,7 @@ void fast_slow(struct cpu *cpu, const struct insn *in)
 /* The exec handler for a rip_free handler. */
 static void op_direct(struct cpu *cpu, const struct insn *in)
 {
+	cpu->cur_insn = in;
 	in->fn(cpu, in);
 	insn_next(cpu, in);
 }

@@ -42,7 +42,9 @@ void fast_slow(struct cpu *cpu, const struct insn *in);
 #define FAST_END(name, fast_path)                                \
 	static void name(struct cpu *cpu, const struct insn *in) \
 	{                                                        \
-		if (unlikely(!(fast_path)))                      \
+		if (likely(fast_path))                           \
+			cpu->cur_insn = in;                      \
+		else                                             \
 			fast_slow(cpu, in);                      \
 	}
 

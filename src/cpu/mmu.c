@@ -436,4 +436,5 @@ void cpu_update_mmu_idx(struct cpu *cpu)
 		cpu->mmu_idx = MMU_SLOW;
 	else
 		cpu->mmu_idx = MMU_USER;
+	cpu->tlb_cur = cpu->tlb[cpu->mmu_idx];
 }

@@ -333,7 +333,6 @@ static void emu_reset(void)
 	struct cpu *c = T.cpu;
 	c->m64 = true;
 	c->cpl = 0;
-	c->mmu_idx = MMU_SUP;
 	c->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_ET | X86_CR0_NE;
 	c->cr4 = X86_CR4_PAE;
 	c->efer = EFER_LME | EFER_LMA | EFER_NXE;
@@ -345,6 +344,7 @@ static void emu_reset(void)
 	}
 	c->seg[SEG_CS].attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_L | 0xb;
 	c->fault_nesting = 0;
+	cpu_update_mmu_idx(c); /* MMU_SUP at CPL 0 */
 	cpu_tlb_flush(c);
 }
 
