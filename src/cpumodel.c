@@ -48,6 +48,8 @@ static const struct cpu_feature features[] = {
 	{ "pku", 7, 0, R_ECX, 3, 0 },		 { "ospke", 7, 0, R_ECX, 4, F_NOSET },
 	{ "shstk", 7, 0, R_ECX, 7, 0 },		 { "la57", 7, 0, R_ECX, 16, 0 },
 	{ "rdpid", 7, 0, R_ECX, 22, 0 },	 { "ibt", 7, 0, R_EDX, 20, 0 },
+	{ "spec-ctrl", 7, 0, R_EDX, 26, 0 },	 { "stibp", 7, 0, R_EDX, 27, 0 },
+	{ "arch-capabilities", 7, 0, R_EDX, 29, 0 }, { "ssbd", 7, 0, R_EDX, 31, 0 },
 	{ "sss", 7, 1, R_EDX, 18, 0 },		 { "xsaveopt", 0xd, 1, R_EAX, 0, 0 },
 	{ "xsavec", 0xd, 1, R_EAX, 1, 0 },	 { "xgetbv1", 0xd, 1, R_EAX, 2, 0 },
 	{ "xsaves", 0xd, 1, R_EAX, 3, 0 },	 { "lahf-lm", 0x80000001, 0, R_ECX, 0, 0 },

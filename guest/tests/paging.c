@@ -252,6 +252,21 @@ static void test_pku(void)
 	wrpkru(0);
 	fault_run_user(user_access, 1);
 	report(user_fault.vector == FAULT_NONE, "PKRU=0: user write works");
+
+	/* Those accesses succeeded, so a TLB may hold the page as readable
+	 * and writable: a new PKRU must still apply to the very next one. */
+	wrpkru(1u << 2);
+	fault_run_user(user_access, 0);
+	report(is_pf(user_fault, PFERR_P | PFERR_U | PFERR_PK, USER_VA),
+	       "AD set after allowed user accesses: the next user read #PF(P|U|PK)");
+	wrpkru(0);
+	report(try_write(USER_VA).vector == FAULT_NONE, "PKRU=0: kernel write works");
+	wrpkru(1u << 3);
+	report(try_read(USER_VA).vector == FAULT_NONE &&
+		       is_pf(try_write(USER_VA), PFERR_P | PFERR_W | PFERR_PK, USER_VA),
+	       "WD set after an allowed kernel write (CR0.WP=1): kernel read works, write "
+	       "#PF(P|W|PK)");
+	wrpkru(0);
 	write_cr4(read_cr4() & ~X86_CR4_PKE);
 }
 

@@ -495,6 +495,8 @@ u64 cpu_translate(struct cpu *cpu, u64 la, unsigned acc);
 bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys);
 void cpu_tlb_flush(struct cpu *cpu);
 void cpu_tlb_flush_page(struct cpu *cpu, u64 la);
+/* WRPKRU, XRSTOR: a new PKRU flushes the TLB, whose tags include it. */
+void cpu_set_pkru(struct cpu *cpu, u32 v);
 void cpu_tlb_drop_writes(struct cpu *cpu);
 void cpu_update_mmu_idx(struct cpu *cpu);
 /* Guest-physical accesses (RAM or MMIO bus). */

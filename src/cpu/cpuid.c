@@ -17,8 +17,10 @@ static const struct vcpu_cpuid_entry supported[] = {
 	E(0x1, 0, 0, 0x000806c1, 0x00010800, 0xc5fa2201, 0x078bbb79),
 	E(0x6, 0, 0, 0x4, 0, 0, 0), /* ARAT: the APIC timer runs in C-states */
 	/* EBX: FSGSBASE BMI1 SMEP BMI2 ERMS INVPCID RDSEED ADX SMAP
-	 * CLFLUSHOPT CLWB. ECX: PKU CET_SS RDPID. EDX: CET_IBT. */
-	E(0x7, 0, SIG, 1, 0x019c0789, 0x00400088, 0x00100000),
+	 * CLFLUSHOPT CLWB. ECX: PKU CET_SS RDPID. EDX: CET_IBT, SPEC_CTRL
+	 * (IBRS, IBPB), STIBP, ARCH_CAPABILITIES (msr.c: not affected by the
+	 * speculative-execution issues, so guests skip their mitigations). */
+	E(0x7, 0, SIG, 1, 0x019c0789, 0x00400088, 0x2c100000),
 	E(0x7, 1, SIG, 0, 0, 0, 0x00040000), /* CET_SSS */
 	/* XCR0: x87 SSE PKRU. Sizes in EBX are computed at CPUID time. */
 	E(0xd, 0, SIG, 0x203, 0, 2696, 0),

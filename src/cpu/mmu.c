@@ -272,14 +272,13 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	bool user = cpu->mmu_idx == MMU_USER;
 	tlb_changed(cpu);
-	bool pk = (cpu->cr4 & X86_CR4_PKE) && (cpu->efer & EFER_LMA) && w->user;
-	bool readable = user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP));
+	/* Protection keys with PKRU as it is now: a new PKRU flushes the TLB
+	 * (cpu_set_pkru()). */
+	bool readable = (user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP))) &&
+			!pkey_denies(cpu, w, ACC_READ, user);
 	bool writable = readable && w->dirty && !cpu->code_pages[off >> 12] &&
-			(w->writable || (!user && !(cpu->cr0 & X86_CR0_WP)));
-	if (pk) {
-		/* Keys can change with WRPKRU without a flush: no fast path. */
-		readable = writable = false;
-	}
+			(w->writable || (!user && !(cpu->cr0 & X86_CR0_WP))) &&
+			!pkey_denies(cpu, w, ACC_WRITE, user);
 	e->rtag = readable ? page : ~0ull;
 	e->wtag = writable ? page : ~0ull;
 	if (e->sstag != page)
@@ -402,6 +401,14 @@ void cpu_tlb_flush(struct cpu *cpu)
 	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
 	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
 	cpu->tlb_large = false;
+}
+
+void cpu_set_pkru(struct cpu *cpu, u32 v)
+{
+	if (v == cpu->pkru)
+		return;
+	cpu->pkru = v;
+	cpu_tlb_flush(cpu); /* the fast path's tags include the keys' rights */
 }
 
 void cpu_tlb_flush_page(struct cpu *cpu, u64 la)

@@ -309,7 +309,16 @@ static enum msr_res wr_xss(struct cpu *cpu, const struct msr_def *d, u32 index, 
 
 #define OFF(f) offsetof(struct cpu, f)
 #define MSR(idx, n, g1, g2, fl, arg, rd, wr) { idx, n, { g1, g2 }, fl, arg, rd, wr }
-#define ARCH_CAP_VALUE 0x179ull /* RDCL_NO SKIP_L1DFL SSB_NO MDS_NO PSCHANGE_MC_NO TAA_NO */
+/* An interpreter has no speculation and no side channels from it: every
+ * "not affected" bit the SDM (Vol. 4 Table 2-2) and Linux know, and
+ * IBRS_ALL (enhanced IBRS: IBRS set once is enough). Bits: 0 RDCL_NO,
+ * 1 IBRS_ALL, 3 SKIP_L1DFL_VMENTRY, 4 SSB_NO, 5 MDS_NO, 6 PSCHANGE_MC_NO,
+ * 8 TAA_NO, 13 SBDR_SSDP_NO, 14 FBSDP_NO, 15 PSDP_NO, 20 BHI_NO,
+ * 24 PBRSB_NO, 26 GDS_NO, 27 RFDS_NO, 62 ITS_NO. */
+#define ARCH_CAP_VALUE                                                                     \
+	((1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) | \
+	 (1ull << 8) | (1ull << 13) | (1ull << 14) | (1ull << 15) | (1ull << 20) |           \
+	 (1ull << 24) | (1ull << 26) | (1ull << 27) | (1ull << 62))
 #define MTRRCAP_VALUE 0x508ull  /* 8 variable ranges, fixed ranges, WC */
 #define UCODE_REV_VALUE (1ull << 32)
 

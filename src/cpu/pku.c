@@ -17,12 +17,11 @@ void op_rdpkru(struct cpu *cpu, const struct insn *in)
 	cpu->r[R_DX] = 0;
 }
 
-/* Pages with keys never enter the fast-path TLB (mmu.c), so no flush. */
 void op_wrpkru(struct cpu *cpu, const struct insn *in)
 {
 	(void)in;
 	check_pku(cpu);
 	if ((u32)cpu->r[R_DX] != 0)
 		cpu_gp(cpu, 0);
-	cpu->pkru = (u32)cpu->r[R_AX];
+	cpu_set_pkru(cpu, (u32)cpu->r[R_AX]);
 }

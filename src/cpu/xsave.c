@@ -178,8 +178,7 @@ static void get_comp(struct cpu *cpu, unsigned i, const u8 *p)
 	switch (i) {
 	case 2: get_regs(cpu->fpu.ymmh, p, nxmm(cpu)); break;
 	case 9:
-		cpu->pkru = p ? (u32)load_le(p, 4) : 0;
-		cpu_tlb_flush(cpu); /* protection keys are checked at fill time */
+		cpu_set_pkru(cpu, p ? (u32)load_le(p, 4) : 0);
 		break;
 	case 11:
 		cpu->cet.u_cet = p ? load_le(p, 8) : 0;
