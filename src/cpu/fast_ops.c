@@ -329,47 +329,10 @@ static insn_fn shift_variant(const struct insn *in)
 
 /* ---- branches: always write cpu->next_rip (RUN_NEXT) ---- */
 
-/* Jcc condition cc straight from the lazy flags of CMP/SUB and of the
- * logic operations, the common producers; cpu_cond() for the rest. */
-static inline bool cond(struct cpu *cpu, unsigned cc)
-{
-	unsigned sh = 64 - cpu->cc_size * 8;
-	bool r;
-	if (cpu->cc_op == CC_SUB) {
-		u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
-		switch (cc >> 1) {
-		case 1: r = a < b; return r ^ (cc & 1);
-		case 2: r = a == b; return r ^ (cc & 1);
-		case 3: r = a <= b; return r ^ (cc & 1);
-		case 6: r = (s64)a < (s64)b; return r ^ (cc & 1);
-		case 7: r = (s64)a <= (s64)b; return r ^ (cc & 1);
-		default: break;
-		}
-	} else if (cpu->cc_op == CC_LOGIC) {
-		/* CF = OF = 0: B is never, L is S, LE is Z or S. */
-		s64 v = (s64)(cpu->cc_dst << sh);
-		switch (cc >> 1) {
-		case 0: case 1: return cc & 1;
-		case 2: r = v == 0; return r ^ (cc & 1);
-		case 3: r = v == 0; return r ^ (cc & 1);
-		case 4: case 6: r = v < 0; return r ^ (cc & 1);
-		case 7: r = v <= 0; return r ^ (cc & 1);
-		default: break;
-		}
-	} else if (cpu->cc_op == CC_EAGER && (cc >> 1) == 2) {
-		r = cpu->eflags & X86_EFLAGS_ZF;
-		return r ^ (cc & 1);
-	} else if ((cc >> 1) == 2) {
-		r = (cpu->cc_dst << sh) == 0;
-		return r ^ (cc & 1);
-	}
-	return cpu_cond(cpu, cc);
-}
-
 static inline bool jcc64(struct cpu *cpu, const struct insn *in)
 {
 	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
-	if (!cond(cpu, in->op & 0xf)) {
+	if (!fast_cond(cpu, in->op & 0xf)) {
 		cpu->next_rip = next;
 		return true;
 	}
@@ -496,7 +459,7 @@ insn_fn fast_ops_variant(const struct insn *in, u8 *run)
 {
 	unsigned form = ea_form(in);
 	insn_fn fn = fast_alu_variant(in, form != EA_NONE);
-	if (fn)
+	if (fn || (fn = fast_misc_variant(in)))
 		return fn;
 	if (form != EA_NONE) {
 		fn = load_variant(in, form);

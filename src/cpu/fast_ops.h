@@ -21,10 +21,52 @@ insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc);
  * address form of 64-bit DS/SS: fast_alu.c). */
 insn_fn fast_alu_variant(const struct insn *in, bool mem_ok);
 
+/* Handlers for SETcc, CMOVcc, IMUL, MOVZX, SHLX/SHRX/SARX and the NOPs in
+ * register form, or NULL (fast_misc.c). */
+insn_fn fast_misc_variant(const struct insn *in);
+
 /* Leave the fast path: the opcode table's handler with cpu->rip and
  * next_rip set, then the rest of the block (fast.c; out of line, so that
  * the fast paths need no stack frame). */
 void fast_slow(struct cpu *cpu, const struct insn *in);
+
+/* Condition cc (Jcc, SETcc, CMOVcc) straight from the lazy flags of
+ * CMP/SUB and of the logic operations, the common producers; cpu_cond()
+ * for the rest. */
+static inline bool fast_cond(struct cpu *cpu, unsigned cc)
+{
+	unsigned sh = 64 - cpu->cc_size * 8;
+	bool r;
+	if (cpu->cc_op == CC_SUB) {
+		u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
+		switch (cc >> 1) {
+		case 1: r = a < b; return r ^ (cc & 1);
+		case 2: r = a == b; return r ^ (cc & 1);
+		case 3: r = a <= b; return r ^ (cc & 1);
+		case 6: r = (s64)a < (s64)b; return r ^ (cc & 1);
+		case 7: r = (s64)a <= (s64)b; return r ^ (cc & 1);
+		default: break;
+		}
+	} else if (cpu->cc_op == CC_LOGIC) {
+		/* CF = OF = 0: B is never, L is S, LE is Z or S. */
+		s64 v = (s64)(cpu->cc_dst << sh);
+		switch (cc >> 1) {
+		case 0: case 1: return cc & 1;
+		case 2: r = v == 0; return r ^ (cc & 1);
+		case 3: r = v == 0; return r ^ (cc & 1);
+		case 4: case 6: r = v < 0; return r ^ (cc & 1);
+		case 7: r = v <= 0; return r ^ (cc & 1);
+		default: break;
+		}
+	} else if (cpu->cc_op == CC_EAGER && (cc >> 1) == 2) {
+		r = cpu->eflags & X86_EFLAGS_ZF;
+		return r ^ (cc & 1);
+	} else if ((cc >> 1) == 2) {
+		r = (cpu->cc_dst << sh) == 0;
+		return r ^ (cc & 1);
+	}
+	return cpu_cond(cpu, cc);
+}
 
 /* Specialized handlers are written as a fast path, a bool expression that
  * is false when it does not cover the case and has then changed nothing,
