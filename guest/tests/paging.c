@@ -1,6 +1,7 @@
 /* paging: 4 KiB, 2 MiB and 1 GiB pages, A/D bits set by the CPU, CR0.WP,
  * SMEP and SMAP (with STAC/CLAC), NX in a leaf and a non-leaf entry, global
- * pages and INVLPG, PCID basics, and protection keys (SDM Vol. 3A, 4.5-4.10). */
+ * pages and INVLPG, pages that collide in a TLB, PCID basics, and
+ * protection keys (SDM Vol. 3A, 4.5-4.10). */
 #include "alloc.h"
 #include "fault.h"
 #include "paging.h"
@@ -186,6 +187,65 @@ static void test_global_invlpg(void)
 	write_cr4(read_cr4() & ~X86_CR4_PGE);
 }
 
+/* Two pages whose TLB entries collide in any direct-mapped TLB of up to
+ * 16384 entries; cetvm keeps the one pushed out in a victim TLB, which
+ * INVLPG, MOV CR3 and code execution must invalidate like the TLB. */
+#define VA_C1 0x1c0000000ull
+#define VA_C2 (VA_C1 + (64ull << 20))
+
+static u32 call_page(u64 va)
+{
+	return ((u32(*)(void))va)();
+}
+
+static void test_tlb_conflict(void)
+{
+	u64 *a = page_alloc(), *b = page_alloc(), *c = page_alloc();
+	volatile u64 *v1 = (volatile u64 *)VA_C1, *v2 = (volatile u64 *)VA_C2;
+	u64 *pte1 = map4k(VA_C1, (u64)a, PTE_W);
+	map4k(VA_C2, (u64)b, PTE_W);
+	a[0] = 0xa0;
+	b[0] = 0xb0;
+	c[0] = 0xc0;
+	bool ok = true;
+	for (u64 i = 0; i < 64; i++) {
+		v1[1] = i;
+		v2[1] = i + 1;
+		ok &= *v1 == 0xa0 && *v2 == 0xb0 && v1[1] == i && v2[1] == i + 1;
+	}
+	report(ok && a[1] == 63 && b[1] == 64, "pages with the same TLB index, accessed in turn");
+
+	(void)*v1;
+	(void)*v2; /* v1's entry pushed out */
+	*pte1 = (u64)c | PTE_P | PTE_W;
+	invlpg((void *)VA_C1);
+	report(*v1 == 0xc0, "INVLPG of a pushed-out entry: the new mapping is used");
+	(void)*v2;
+	*pte1 = (u64)c | PTE_P;
+	invlpg((void *)VA_C1);
+	report(is_pf(try_write(VA_C1), PFERR_P | PFERR_W, VA_C1),
+	       "INVLPG after write access is revoked: #PF(P|W)");
+	(void)*v1;
+	(void)*v2;
+	*pte1 = (u64)a | PTE_P | PTE_W;
+	write_cr3(read_cr3());
+	report(*v1 == 0xa0, "MOV CR3 flushes pushed-out entries");
+
+	/* MOV EAX, imm32; RET written through v1, which is then pushed out
+	 * while still writable, and executed at its identity address. */
+	static const u8 stub[] = { 0xb8, 0x11, 0, 0, 0, 0xc3 };
+	for (unsigned i = 0; i < sizeof(stub); i++)
+		((volatile u8 *)v1)[i] = stub[i];
+	(void)*v2;
+	u32 first = call_page((u64)a);
+	((volatile u8 *)v1)[1] = 0x22;
+	(void)*v2;
+	u32 second = call_page((u64)a);
+	report(first == 0x11 && second == 0x22,
+	       "code written through a pushed-out writable entry is seen (%#x, %#x)", first,
+	       second);
+}
+
 static void test_pcid(void)
 {
 	u64 cr3 = read_cr3();
@@ -279,6 +339,7 @@ int main(void)
 	test_nx();
 	test_smep_smap();
 	test_global_invlpg();
+	test_tlb_conflict();
 	test_pcid();
 	test_pku();
 	return report_summary();

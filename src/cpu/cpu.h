@@ -125,6 +125,8 @@ enum cc_op {
 /* Software TLB (mmu.c). One array per access class. */
 #define TLB_BITS 9
 #define TLB_SIZE (1u << TLB_BITS)
+/* Entries pushed out of the TLB, per class, searched on a miss (mmu.c). */
+#define TLB_VICTIMS 8
 /* MMU_SLOW never holds entries: every access takes the slow path (#AC checks). */
 enum { MMU_SUP, MMU_USER, MMU_SLOW, MMU_COUNT };
 struct tlb_entry {
@@ -271,6 +273,8 @@ struct cpu {
 
 	/* Memory. */
 	struct tlb_entry tlb[MMU_COUNT][TLB_SIZE];
+	struct tlb_entry victim[MMU_COUNT][TLB_VICTIMS];
+	u8 victim_next[MMU_COUNT];
 	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
 	bool tlb_large; /* some entry came from a large page */
 	struct page_cache sp_cache; /* RSP's page, writable (wtag) */

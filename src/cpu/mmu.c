@@ -263,6 +263,58 @@ static void tlb_changed(struct cpu *cpu)
 	cpu->sp_cache.page = cpu->ss_cache.page = ~0ull;
 }
 
+/* ---- victim TLB ----
+ * An entry that a fill pushes out of the direct-mapped TLB moves to a small
+ * fully associative victim TLB of its class; a miss looks there before it
+ * walks the page tables and swaps a hit back in. Two pages that share a TLB
+ * index (a copy between buffers 2 MiB apart) then cost a swap, not a walk. */
+
+static u64 entry_page(const struct tlb_entry *e)
+{
+	return e->rtag != ~0ull ? e->rtag : e->wtag != ~0ull ? e->wtag : e->sstag;
+}
+
+/* e is about to describe page: keep what it described before. */
+static void victim_push(struct cpu *cpu, const struct tlb_entry *e, u64 page)
+{
+	u64 old = entry_page(e);
+	if (old == ~0ull || old == page)
+		return;
+	unsigned m = cpu->mmu_idx;
+	cpu->victim[m][cpu->victim_next[m]++ % TLB_VICTIMS] = *e;
+}
+
+/* The tag an access of kind acc hits through. */
+static size_t tag_of(unsigned acc)
+{
+	if (acc & ACC_SHSTK)
+		return offsetof(struct tlb_entry, sstag);
+	return (acc & ACC_WRITE) ? offsetof(struct tlb_entry, wtag) : offsetof(struct tlb_entry, rtag);
+}
+
+/* Host address of the size bytes at la (inside one page) through a victim
+ * that serves an access of kind acc, swapped into the TLB; or NULL. */
+static u8 *victim_hit(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
+{
+	if (cpu->mmu_idx == MMU_SLOW || (acc & (ACC_USER | ACC_SUPER)) ||
+	    (la & 0xfff) > 0x1000 - size)
+		return NULL;
+	size_t tag = tag_of(acc);
+	u64 page = la & ~0xfffull;
+	struct tlb_entry *v = cpu->victim[cpu->mmu_idx];
+	for (unsigned i = 0; i < TLB_VICTIMS; i++) {
+		if (*(const u64 *)((const u8 *)&v[i] + tag) != page)
+			continue;
+		struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+		struct tlb_entry t = *e;
+		tlb_changed(cpu);
+		*e = v[i];
+		v[i] = t;
+		return tlb_ptr(e, la);
+	}
+	return NULL;
+}
+
 /* Fill the data TLB after a successful walk of an ordinary access. */
 static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 {
@@ -272,6 +324,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	bool user = cpu->mmu_idx == MMU_USER;
 	tlb_changed(cpu);
+	victim_push(cpu, e, page);
 	/* Protection keys with PKRU as it is now: a new PKRU flushes the TLB
 	 * (cpu_set_pkru()). */
 	bool readable = (user ? w->user : !(w->user && (cpu->cr4 & X86_CR4_SMAP))) &&
@@ -299,6 +352,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	tlb_changed(cpu);
+	victim_push(cpu, e, page);
 	if (e->rtag != page)
 		e->rtag = ~0ull;
 	if (e->wtag != page)
@@ -339,6 +393,9 @@ u64 cpu_read_slow(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 {
 	cpu_sync_rip(cpu); /* MMIO and #PF see the current instruction's RIP */
 	check_alignment(cpu, la, size, acc);
+	u8 *p = victim_hit(cpu, la, size, acc);
+	if (p)
+		return load_le(p, size);
 	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
 	if (first >= size)
 		return read_part(cpu, la, size, acc);
@@ -354,6 +411,11 @@ void cpu_write_slow(struct cpu *cpu, u64 la, unsigned size, u64 v, unsigned acc)
 	cpu_sync_rip(cpu);
 	acc |= ACC_WRITE;
 	check_alignment(cpu, la, size, acc);
+	u8 *p = victim_hit(cpu, la, size, acc);
+	if (p) {
+		store_le(p, size, v);
+		return;
+	}
 	unsigned first = 0x1000 - (unsigned)(la & 0xfff);
 	translate(cpu, la, acc, &w1);
 	if (first >= size) {
@@ -399,6 +461,7 @@ void cpu_tlb_flush(struct cpu *cpu)
 	cpu->jc_epoch++;
 	tlb_changed(cpu);
 	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
+	memset(cpu->victim, 0xff, sizeof(cpu->victim));
 	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
 	cpu->tlb_large = false;
 }
@@ -420,8 +483,12 @@ void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 	}
 	unsigned i = (la >> 12) & (TLB_SIZE - 1);
 	tlb_changed(cpu);
-	for (int m = 0; m < MMU_COUNT; m++)
+	for (int m = 0; m < MMU_COUNT; m++) {
 		cpu->tlb[m][i].rtag = cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
+		for (unsigned k = 0; k < TLB_VICTIMS; k++)
+			if (entry_page(&cpu->victim[m][k]) == (la & ~0xfffull))
+				memset(&cpu->victim[m][k], 0xff, sizeof(cpu->victim[m][k]));
+	}
 	cpu->itlb[0][i].tag = cpu->itlb[1][i].tag = ~0ull;
 }
 
@@ -429,9 +496,12 @@ void cpu_tlb_flush_page(struct cpu *cpu, u64 la)
 void cpu_tlb_drop_writes(struct cpu *cpu)
 {
 	tlb_changed(cpu);
-	for (int m = 0; m < MMU_COUNT; m++)
+	for (int m = 0; m < MMU_COUNT; m++) {
 		for (unsigned i = 0; i < TLB_SIZE; i++)
 			cpu->tlb[m][i].wtag = cpu->tlb[m][i].sstag = ~0ull;
+		for (unsigned k = 0; k < TLB_VICTIMS; k++)
+			cpu->victim[m][k].wtag = cpu->victim[m][k].sstag = ~0ull;
+	}
 }
 
 void cpu_update_mmu_idx(struct cpu *cpu)

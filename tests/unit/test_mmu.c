@@ -208,6 +208,41 @@ static void test_legacy_modes(struct cpu *cpu)
 	expect_ok(cpu, 0xabcdef, ACC_WRITE, 0xabcdef, "paging off: identity");
 }
 
+/* Two 4 KiB pages with the same TLB index: the one a fill pushes out serves
+ * the next access from the victim TLB (no walk: its A bit stays clear), and
+ * INVLPG of it or a flush drops it there too. */
+static void test_victim(struct cpu *cpu)
+{
+	u64 pt2 = 0x14000, a = 0x5000, b = a + ((u64)TLB_SIZE << 12) * 2;
+	jmp_buf jb;
+	build_tables(PTE_P | PTE_W);
+	*pte(PD + 16) = pt2 | PTE_P | PTE_W;
+	for (u64 i = 0; i < 512; i++)
+		*pte(pt2 + i * 8) = ((0x400000 + (i << 12)) & ~0xfffull) | PTE_P | PTE_W;
+	*(u64 *)(ram + 0x5000) = 0xaaaa;
+	*(u64 *)(ram + 0x9000) = 0x9999;
+	*(u64 *)(ram + b) = 0xbbbb;
+	cpu->fault_jmp = &jb;
+	if (setjmp(jb)) {
+		report(false, "victim TLB: unexpected fault %d", cpu->fault.vector);
+		return;
+	}
+	cpu_tlb_flush(cpu);
+	bool ok = cpu_read_lin(cpu, a, 8) == 0xaaaa && cpu_read_lin(cpu, b, 8) == 0xbbbb;
+	*pte(PT + 5 * 8) &= ~PTE_A;
+	ok &= cpu_read_lin(cpu, a, 8) == 0xaaaa && cpu_read_lin(cpu, b, 8) == 0xbbbb;
+	report(ok && !(*pte(PT + 5 * 8) & PTE_A) && !cpu->tlb_large,
+	       "colliding pages in turn: the pushed-out entry serves without a walk");
+	*pte(PT + 5 * 8) = 0x9000 | PTE_P | PTE_W;
+	cpu_tlb_flush_page(cpu, a);
+	report(cpu_read_lin(cpu, a, 8) == 0x9999, "INVLPG drops a pushed-out entry");
+	(void)cpu_read_lin(cpu, b, 8);
+	*pte(PT + 5 * 8) = 0x5000 | PTE_P | PTE_W;
+	cpu_tlb_flush(cpu);
+	report(cpu_read_lin(cpu, a, 8) == 0xaaaa, "a flush drops pushed-out entries");
+	cpu->fault_jmp = NULL;
+}
+
 int main(void)
 {
 	struct accel_env env;
@@ -218,6 +253,7 @@ int main(void)
 	test_nx_smep_smap(cpu);
 	test_pkeys(cpu);
 	test_shadow_stack(cpu);
+	test_victim(cpu);
 	test_legacy_modes(cpu);
 	cpu_destroy(cpu);
 	free(ram);
