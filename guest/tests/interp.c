@@ -6,9 +6,9 @@
  * through a block that ran before (Vol. 3 11.6), a store into the very
  * next instruction, and single-step traps after every instruction
  * (Vol. 3 18.3.1.4), including each half of a compare-and-branch pair.
- * A block also runs on through a direct JMP or CALL whose target is in
- * the same page: faults, stores into code and single-steps after those
- * must be as exact. */
+ * A block also runs on past a Jcc and through a direct JMP or CALL whose
+ * target is in the same page: faults, stores into code and single-steps
+ * after those must be as exact. */
 #include "fault.h"
 #include "idt.h"
 #include "report.h"
@@ -126,6 +126,32 @@ static void test_followed_branches(void)
 	       "#GP in a function a direct CALL reached in one block: rip %#lx (want %#lx), "
 	       "return address %#lx (want %#lx)",
 	       f.rip, at, pushed, ret);
+
+	/* Past a Jcc not taken, and out of the middle through one taken. */
+	asm volatile(FAULT_TRY("1f") "mov $3, %%ecx\n\t"
+		     "cmp $4, %%ecx\n\t"
+		     "je 1f\n\t"
+		     "inc %%ecx\n\t"
+		     "2: mov (%%rax), %%rbx\n"
+		     "1:\n\t"
+		     "lea 2b(%%rip), %0"
+		     : "=r"(at)
+		     : "a"(NONCANONICAL)
+		     : "rbx", "rcx", "memory", "cc");
+	f = fault_take();
+	report(f.vector == GP_VECTOR && f.rip == at && f.regs.rcx == 4,
+	       "#GP after a Jcc not taken in one block: rip %#lx (want %#lx), rcx %lu", f.rip,
+	       at, f.regs.rcx);
+	u64 rcx;
+	asm volatile("mov $5, %%ecx\n\t"
+		     "cmp $5, %%ecx\n\t"
+		     "je 3f\n\t"
+		     "mov $99, %%ecx\n\t"
+		     "3: inc %%ecx"
+		     : "=c"(rcx)
+		     :
+		     : "cc");
+	report(rcx == 6, "a Jcc taken from the middle of a block skips the rest (%lu)", rcx);
 }
 
 /* Code written at run time: ENDBR64 (IBT may be on), MOV EAX, imm32, RET. */
@@ -213,6 +239,8 @@ static void test_single_step(void)
 		       "sub $1, %%rcx\n\tshl $2, %%rdx");
 	u64 loop = STEP("nop\n\tmov $3, %%ecx\n\t"
 			"1: dec %%ecx\n\tcmp $0, %%ecx\n\tjne 1b");
+	u64 past = STEP("nop\n\tmov $1, %%ecx\n\tcmp $2, %%ecx\n\tje 1f\n\t"
+			"inc %%ecx\n1: inc %%edx");
 	u64 jumps = STEP("nop\n\tjmp 1f\n\t"
 			 "2: inc %%ecx\n\tjmp 3f\n\t"
 			 "4: ret\n\t"
@@ -223,6 +251,8 @@ static void test_single_step(void)
 	/* MOV, then 3 x (DEC, CMP, JNE): CMP and JNE trap separately. */
 	report(loop - base == 10, "one #DB after each of CMP and Jcc in a loop (%lu)",
 	       loop - base);
+	report(past - base == 5, "one #DB per instruction past a Jcc not taken (%lu)",
+	       past - base);
 	/* JMP, CALL, RET, JMP, INC, JMP, INC. */
 	report(jumps - base == 7, "one #DB per instruction through direct JMPs and a CALL (%lu)",
 	       jumps - base);

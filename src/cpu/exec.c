@@ -22,6 +22,7 @@
 #include "cet.h"
 #include "decode.h"
 #include "fast.h"
+#include "ops.h"
 
 #define BLOCK_MAX 32
 #define BC_HASH_BITS 16
@@ -257,16 +258,20 @@ static void prepare_insn(struct insn *in, unsigned cs, int next_off)
 	in->run = RUN_WRAPPED | RUN_NEXT;
 }
 
-/* A block goes on through a direct JMP or CALL (64-bit code) whose
- * target is in the same page: its page offset, or -1 where the block ends
- * at in (off: the page offset after in). Offsets from the block start stay
- * within a page either way (insn.next_off). */
-static int follow(struct insn *in, unsigned off)
+/* Where the block goes on after in (off: the page offset after it), or -1
+ * where it ends at in: at the next instruction; in 64-bit code also past a
+ * Jcc (a taken one leaves the block) and through a direct JMP or CALL whose
+ * target is in the same page. Offsets from the block start stay within a
+ * page either way (insn.next_off). */
+static int follow(const struct insn *in, unsigned off)
 {
-	s64 to = (s64)off + (s64)in->imm;
-	if (to < 0 || to >= 0x1000 || !fast_through(in))
+	bool end = (decode_opflags(in) & OPF_END) || off >= 0x1000;
+	if (!end)
+		return (int)off;
+	if (!fast_can_go_on(in))
 		return -1;
-	return (int)to;
+	s64 to = in->fn == op_jcc ? (s64)off : (s64)off + (s64)in->imm;
+	return to >= 0 && to < 0x1000 ? (int)to : -1;
 }
 
 static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
@@ -299,14 +304,11 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 		}
 		off += in->len;
 		prepare_insn(in, cs, (int)off - (int)start);
-		if (b->n > 1)
-			fast_after(in - 1, in, cs);
-		if ((decode_opflags(in) & OPF_END) || off >= 0x1000) {
-			int to = follow(in, off);
-			if (to < 0)
-				break;
-			off = (unsigned)to;
-		}
+		int to = follow(in, off);
+		fast_after(b->n > 1 ? in - 1 : NULL, in, cs, to >= 0);
+		if (to < 0)
+			break;
+		off = (unsigned)to;
 	}
 	exec_set_terminator(&b->insn[b->n]);
 	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */

@@ -67,19 +67,20 @@ static bool is_rip_free(const struct insn *in)
 	return false;
 }
 
-void fast_after(const struct insn *prev, struct insn *in, unsigned code_size)
+bool fast_can_go_on(const struct insn *in)
 {
-	insn_fn fn = code_size == 8 ? fast_jcc_after(prev, in) : NULL;
-	if (fn)
-		in->exec = fn; /* in->run is already RUN_NEXT */
+	return fast_ops_through(in) != NULL;
 }
 
-bool fast_through(struct insn *in)
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size, bool goes_on)
 {
-	insn_fn fn = fast_ops_through(in);
+	if (code_size != 8)
+		return;
+	insn_fn fn = prev ? fast_jcc_after(prev, in, goes_on) : NULL;
+	if (!fn && goes_on)
+		fn = fast_ops_through(in);
 	if (fn)
 		in->exec = fn; /* in->run is already RUN_NEXT */
-	return fn != NULL;
 }
 
 bool fast_variant(struct insn *in, unsigned code_size)

@@ -9,12 +9,13 @@
  * there is none. Specialized handlers run with RIP implicit (cpu.h). */
 bool fast_variant(struct insn *in, unsigned code_size);
 
-/* Specialize in further for prev, the instruction before it in the same
- * block (a Jcc after the instruction that set its flags). */
-void fast_after(const struct insn *prev, struct insn *in, unsigned code_size);
+/* Can a block go on after in, a branch (a direct JMP or CALL to its target,
+ * a Jcc past it)? Only in 64-bit code, with in's specialized handler. */
+bool fast_can_go_on(const struct insn *in);
 
-/* Make in, a direct JMP or CALL that a block follows to its target,
- * run on into the target; false if in cannot. */
-bool fast_through(struct insn *in);
+/* Specialize in further once the block's shape is known: for prev, the
+ * instruction before it in the block, or NULL (a Jcc after the instruction
+ * that set its flags), and for a branch the block goes on after. */
+void fast_after(const struct insn *prev, struct insn *in, unsigned code_size, bool goes_on);
 
 #endif

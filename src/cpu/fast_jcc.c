@@ -12,18 +12,6 @@
 #include "fast_ops.h"
 #include "ops.h"
 
-static inline bool branch(struct cpu *cpu, const struct insn *in, bool taken)
-{
-	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
-	if (!taken) {
-		cpu->next_rip = next;
-		return true;
-	}
-	if (unlikely(cpu_canonical(target) != target))
-		return false;
-	cpu->next_rip = target;
-	return true;
-}
 
 /* After CMP/SUB (CC_SUB: src2 = first operand a, src = second operand b,
  * dst = a - b), with the operands shifted to the top of 64 bits. */
@@ -32,7 +20,17 @@ static inline bool branch(struct cpu *cpu, const struct insn *in, bool taken)
 /* The result, sign and zero tests valid after any lazy op. */
 #define RES(size) ((s64)(cpu->cc_dst << (64 - (size) * 8)))
 
-#define JCC(name, size, taken) FAST_END(op_j##name##size, branch(cpu, in, taken))
+/* The handler for a block that ends at the Jcc, and the one for a block
+ * that goes on past it (exec.c). */
+#define JCC(name, size, taken)                                                  \
+	static void op_j##name##size(struct cpu *cpu, const struct insn *in)     \
+	{                                                                       \
+		fast_jcc(cpu, in, taken, false);                                \
+	}                                                                       \
+	static void op_j##name##size##_on(struct cpu *cpu, const struct insn *in) \
+	{                                                                       \
+		fast_jcc(cpu, in, taken, true);                                 \
+	}
 
 #define SUB_JCCS(size)                                               \
 	JCC(b_sub, size, SUB_A(size) < SUB_B(size))                  \
@@ -57,26 +55,29 @@ SUB_JCCS(8)
 
 /* By condition code (SDM Vol. 1 Appendix B order): O NO B AE E NE BE A
  * S NS P NP L GE LE G. NULL: use the generic fast Jcc. */
-#define SUB_TABLE(size)                                                                    \
-	{ NULL, NULL, op_jb_sub##size, op_jae_sub##size, op_je_res##size, op_jne_res##size, \
-	  op_jbe_sub##size, op_ja_sub##size, op_js_res##size, op_jns_res##size, NULL, NULL,  \
-	  op_jl_sub##size, op_jge_sub##size, op_jle_sub##size, op_jg_sub##size }
+#define SUB_TABLE(size, on)                                                                \
+	{ NULL, NULL, op_jb_sub##size##on, op_jae_sub##size##on, op_je_res##size##on,       \
+	  op_jne_res##size##on, op_jbe_sub##size##on, op_ja_sub##size##on,                  \
+	  op_js_res##size##on, op_jns_res##size##on, NULL, NULL, op_jl_sub##size##on,       \
+	  op_jge_sub##size##on, op_jle_sub##size##on, op_jg_sub##size##on }
 /* Logic results have CF = OF = 0: L is S, GE is NS, BE is E, A is NE. */
-#define LOGIC_TABLE(size)                                                                  \
-	{ NULL, NULL, NULL, NULL, op_je_res##size, op_jne_res##size, op_je_res##size,       \
-	  op_jne_res##size, op_js_res##size, op_jns_res##size, NULL, NULL, op_js_res##size,  \
-	  op_jns_res##size, op_jle_logic##size, op_jg_logic##size }
+#define LOGIC_TABLE(size, on)                                                              \
+	{ NULL, NULL, NULL, NULL, op_je_res##size##on, op_jne_res##size##on,                \
+	  op_je_res##size##on, op_jne_res##size##on, op_js_res##size##on,                   \
+	  op_jns_res##size##on, NULL, NULL, op_js_res##size##on, op_jns_res##size##on,      \
+	  op_jle_logic##size##on, op_jg_logic##size##on }
 /* Any other lazy op: ZF and SF come from the result alone. */
-#define RES_TABLE(size)                                                                    \
-	{ NULL, NULL, NULL, NULL, op_je_res##size, op_jne_res##size, NULL, NULL,            \
-	  op_js_res##size, op_jns_res##size, NULL, NULL, NULL, NULL, NULL, NULL }
+#define RES_TABLE(size, on)                                                                \
+	{ NULL, NULL, NULL, NULL, op_je_res##size##on, op_jne_res##size##on, NULL, NULL,    \
+	  op_js_res##size##on, op_jns_res##size##on, NULL, NULL, NULL, NULL, NULL, NULL }
+#define TABLES(kind)                                                                       \
+	{ { kind(1, ), kind(2, ), kind(4, ), kind(8, ) },                                  \
+	  { kind(1, _on), kind(2, _on), kind(4, _on), kind(8, _on) } }
 
-static const insn_fn after_sub[4][16] = { SUB_TABLE(1), SUB_TABLE(2), SUB_TABLE(4),
-					  SUB_TABLE(8) };
-static const insn_fn after_logic[4][16] = { LOGIC_TABLE(1), LOGIC_TABLE(2), LOGIC_TABLE(4),
-					    LOGIC_TABLE(8) };
-static const insn_fn after_res[4][16] = { RES_TABLE(1), RES_TABLE(2), RES_TABLE(4),
-					  RES_TABLE(8) };
+/* [on][size][condition] */
+static const insn_fn after_sub[2][4][16] = TABLES(SUB_TABLE);
+static const insn_fn after_logic[2][4][16] = TABLES(LOGIC_TABLE);
+static const insn_fn after_res[2][4][16] = TABLES(RES_TABLE);
 
 enum { P_NONE, P_SUB, P_LOGIC, P_RES };
 
@@ -105,16 +106,16 @@ static unsigned producer(const struct insn *prev)
 	return P_NONE;
 }
 
-insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc)
+insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc, bool on)
 {
 	static const u8 size_idx[9] = { [1] = 0, [2] = 1, [4] = 2, [8] = 3 };
 	unsigned cc = jcc->op & 0xf, size = prev->opsize;
 	if (jcc->fn != op_jcc || (size != 1 && size != 2 && size != 4 && size != 8))
 		return NULL;
 	switch (producer(prev)) {
-	case P_SUB: return after_sub[size_idx[size]][cc];
-	case P_LOGIC: return after_logic[size_idx[size]][cc];
-	case P_RES: return after_res[size_idx[size]][cc];
+	case P_SUB: return after_sub[on][size_idx[size]][cc];
+	case P_LOGIC: return after_logic[on][size_idx[size]][cc];
+	case P_RES: return after_res[on][size_idx[size]][cc];
 	default: return NULL;
 	}
 }

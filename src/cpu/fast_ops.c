@@ -329,20 +329,15 @@ static insn_fn shift_variant(const struct insn *in)
 
 /* ---- branches: always write cpu->next_rip (RUN_NEXT) ---- */
 
-static inline bool jcc64(struct cpu *cpu, const struct insn *in)
+static void op_jcc64(struct cpu *cpu, const struct insn *in)
 {
-	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
-	if (!fast_cond(cpu, in->op & 0xf)) {
-		cpu->next_rip = next;
-		return true;
-	}
-	if (unlikely(cpu_canonical(target) != target))
-		return false;
-	cpu->next_rip = target;
-	return true;
+	fast_jcc(cpu, in, fast_cond(cpu, in->op & 0xf), false);
 }
 
-FAST_END(op_jcc64, jcc64(cpu, in))
+static void op_jcc64_on(struct cpu *cpu, const struct insn *in)
+{
+	fast_jcc(cpu, in, fast_cond(cpu, in->op & 0xf), true);
+}
 
 static inline bool jmp64(struct cpu *cpu, u64 target)
 {
@@ -418,13 +413,16 @@ static inline bool ret64(struct cpu *cpu)
 FAST_END(op_ret64, ret64(cpu))
 
 /* JMP and CALL rel in a block that goes on at their target (exec.c): the
- * same, then the next instruction of the block, which is the target. */
+ * same, then the next instruction of the block, which is the target. (A
+ * Jcc that the block goes on past is op_jcc64_on.) */
 FAST(op_jmp64_on, jmp64(cpu, insn_next_rip(cpu, in) + in->imm))
 FAST(op_call_rel64_on,
      call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0))
 
 insn_fn fast_ops_through(const struct insn *in)
 {
+	if (in->exec == op_jcc64)
+		return op_jcc64_on;
 	return in->exec == op_jmp64 ? op_jmp64_on : in->exec == op_call_rel64 ? op_call_rel64_on : NULL;
 }
 

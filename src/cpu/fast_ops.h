@@ -8,13 +8,15 @@
  * *run to the RUN_* flags it needs (RUN_NEXT for branches). */
 insn_fn fast_ops_variant(const struct insn *in, u8 *run);
 
-/* For a direct JMP or CALL whose exec is fast_ops_variant()'s, the handler
- * for a block that goes on at its target; else NULL. */
+/* For a direct JMP or CALL, or a Jcc, whose exec is fast_ops_variant()'s,
+ * the handler for a block that goes on at the target (past the Jcc); else
+ * NULL. */
 insn_fn fast_ops_through(const struct insn *in);
 
 /* A Jcc handler for `jcc` when `prev`, the instruction before it in the
- * same block, sets the flags it tests, or NULL (fast_jcc.c). */
-insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc);
+ * same block, sets the flags it tests, or NULL (fast_jcc.c); `on` if the
+ * block goes on past the Jcc. */
+insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc, bool on);
 
 /* An ALU handler (ADD OR AND SUB XOR CMP TEST; NEG, NOT) specialized for in's
  * operation, form and size, or NULL; memory forms only if mem_ok (an
@@ -66,6 +68,27 @@ static inline bool fast_cond(struct cpu *cpu, unsigned cc)
 		return r ^ (cc & 1);
 	}
 	return cpu_cond(cpu, cc);
+}
+
+/* Jcc by `taken`, then, not taken, on to the rest of the block (`on`: it
+ * continues past the Jcc, exec.c) or back to the run loop; taken, the
+ * block ends. A non-canonical target is the generic handler's #GP. */
+static inline void fast_jcc(struct cpu *cpu, const struct insn *in, bool taken, bool on)
+{
+	u64 next = insn_next_rip(cpu, in), target = next + in->imm;
+	if (!taken) {
+		cpu->next_rip = next; /* for a Jcc run alone (exec.c, run_first()) */
+		if (on) {
+			insn_next(cpu, in);
+			return;
+		}
+	} else if (likely(cpu_canonical(target) == target)) {
+		cpu->next_rip = target;
+	} else {
+		fast_slow(cpu, in);
+		return;
+	}
+	cpu->cur_insn = in;
 }
 
 /* Specialized handlers are written as a fast path, a bool expression that

@@ -49,13 +49,9 @@ static bool jcc_agrees(const struct insn *prev, unsigned cc, bool *covered)
 		{ 0x7c, 0x10 }, { 0x7d, 0x10 }, { 0x7e, 0x10 }, { 0x7f, 0x10 },
 	};
 	struct cpu *c = T.cpu, saved;
-	struct insn j;
+	struct insn j, blk[2]; /* the Jcc and a terminator */
 	if (decode_insn(T.dt, jcc_bytes[cc], 2, 8, &j) != 2)
 		return false;
-	insn_fn fn = fast_jcc_after(prev, &j);
-	*covered = fn != NULL;
-	if (!fn)
-		return true;
 	saved = *c;
 	u64 at = 0x400010;
 	c->rip = at;
@@ -63,13 +59,26 @@ static bool jcc_agrees(const struct insn *prev, unsigned cc, bool *covered)
 	j.exec(c, &j);
 	u64 generic = c->next_rip;
 	*c = saved;
-	/* The Jcc as the second instruction of a block starting 16 bytes earlier. */
-	c->cur_block_rip = at - 16;
-	j.next_off = 18;
-	fn(c, &j);
-	u64 fast = c->next_rip;
-	*c = saved;
-	return generic == fast;
+	bool ok = true;
+	/* Both handlers: for a block that ends at the Jcc, and one that goes
+	 * on past it (not taken: on to the terminator after it). */
+	for (int on = 0; on < 2; on++) {
+		insn_fn fn = fast_jcc_after(prev, &j, on);
+		*covered = fn != NULL;
+		if (!fn)
+			return true;
+		/* The Jcc as the second instruction of a block starting 16 bytes
+		 * earlier. */
+		c->cur_block_rip = at - 16;
+		blk[0] = j;
+		blk[0].next_off = 18;
+		exec_set_terminator(&blk[1]);
+		c->cur_insn = NULL;
+		fn(c, &blk[0]);
+		ok &= c->next_rip == generic && c->cur_insn == &blk[0];
+		*c = saved;
+	}
+	return ok;
 }
 
 static void test_jcc_after(void)
@@ -148,7 +157,7 @@ static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, boo
 		i2.next_off = (u16)(a->n + b->n);
 		fast_variant(&i1, 8);
 		fast_variant(&i2, 8);
-		fast_after(&i1, &i2, 8);
+		fast_after(&i1, &i2, 8, false);
 	}
 	blk[0] = i1;
 	exec_set_terminator(&blk[1]);
