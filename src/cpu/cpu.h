@@ -119,6 +119,7 @@ enum cc_op {
 	CC_EAGER, /* cpu->eflags holds the arithmetic flags */
 	CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
 	CC_SHL, CC_SHR, CC_SAR, CC_MUL, CC_NEG,
+	CC_ROL, CC_ROR, /* over another lazy op: cpu_record_rotate() */
 	CC_COUNT,
 };
 
@@ -212,6 +213,9 @@ struct cpu {
 	u8 cc_size;   /* operand size of the recorded cc op, bytes */
 	u8 cc_cf_op;  /* INC/DEC: the op whose CF they keep (cpu_set_cc_incdec) */
 	u8 cc_cf_size;
+	u8 cc_rot_prev; /* ROL/ROR: the op whose SF ZF AF PF stand (cc_dst, cc_size...) */
+	u8 cc_rot_size; /* ROL/ROR: operand size; cc_rot: the result */
+	u64 cc_rot;
 	u8 cpl;
 	u8 mmu_idx;   /* MMU_SUP or MMU_USER for data accesses */
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
@@ -471,6 +475,35 @@ static inline void cpu_record_incdec(struct cpu *cpu, enum cc_op op, unsigned si
 	cpu->cc_op = op;
 	cpu->cc_size = (u8)size;
 	cpu->cc_dst = r;
+}
+/* CF and OF of a ROL (CC_ROL) or ROR of size bytes with result r (SDM
+ * "RCL/RCR/ROL/ROR": OF is the MSB XOR CF after ROL, the two top bits' XOR
+ * after ROR; cetvm gives that for every count that is not 0). */
+static inline bool cpu_rot_cf(enum cc_op op, unsigned size, u64 r)
+{
+	return op == CC_ROL ? r & 1 : (r >> (size * 8 - 1)) & 1;
+}
+static inline bool cpu_rot_of(enum cc_op op, unsigned size, u64 r)
+{
+	bool msb = (r >> (size * 8 - 1)) & 1;
+	return msb ^ (op == CC_ROL ? r & 1 : (r >> (size * 8 - 2)) & 1);
+}
+/* ROL/ROR (op) with result r and a count that is not 0: CF and OF from r,
+ * the other arithmetic flags as they were: lazily, over the op before
+ * (kept in cc_rot_prev with its cc_dst, cc_src, cc_src2 and cc_size). */
+static inline void cpu_record_rotate(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
+{
+	if (cpu->cc_op == CC_EAGER) {
+		u64 f = (cpu_rot_cf(op, size, r) ? X86_EFLAGS_CF : 0) |
+			(cpu_rot_of(op, size, r) ? X86_EFLAGS_OF : 0);
+		cpu->eflags = (cpu->eflags & ~(X86_EFLAGS_CF | X86_EFLAGS_OF)) | f;
+		return;
+	}
+	if (cpu->cc_op != CC_ROL && cpu->cc_op != CC_ROR)
+		cpu->cc_rot_prev = (u8)cpu->cc_op;
+	cpu->cc_op = op;
+	cpu->cc_rot = r;
+	cpu->cc_rot_size = (u8)size;
 }
 static inline void cpu_set_cc_incdec(struct cpu *cpu, enum cc_op op, unsigned size, u64 r)
 {

@@ -281,9 +281,9 @@ static inline bool incdec64(struct cpu *cpu, unsigned reg, enum cc_op op)
 FAST(op_inc64_r, incdec64(cpu, in->rm, CC_INC))
 FAST(op_dec64_r, incdec64(cpu, in->rm, CC_DEC))
 
-/* SHL/SHR/SAR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a masked
- * count other than 0 (which changes no flags: the generic handler). */
-enum { SH_L, SH_R, SH_AR };
+/* SHL/SHR/SAR/ROL/ROR r32/r64 by imm8 (C1), by 1 (D1) or by CL (D3), for a
+ * masked count other than 0 (which changes no flags: the generic handler). */
+enum { SH_L, SH_R, SH_AR, ROT_L, ROT_R };
 
 static inline bool shift_reg(struct cpu *cpu, const struct insn *in, unsigned kind,
 			     unsigned size)
@@ -293,16 +293,22 @@ static inline bool shift_reg(struct cpu *cpu, const struct insn *in, unsigned ki
 	if (unlikely(c == 0))
 		return false;
 	u64 a = size == 8 ? cpu->r[in->rm] : (u32)cpu->r[in->rm], r;
-	static const u8 cc[3] = { CC_SHL, CC_SHR, CC_SAR };
+	unsigned w = size * 8;
+	static const u8 cc[5] = { CC_SHL, CC_SHR, CC_SAR, CC_ROL, CC_ROR };
 	switch (kind) {
 	case SH_L: r = a << c; break;
 	case SH_R: r = a >> c; break;
-	default: r = size == 8 ? (u64)((s64)a >> c) : (u64)((s32)a >> c); break;
+	case SH_AR: r = size == 8 ? (u64)((s64)a >> c) : (u64)((s32)a >> c); break;
+	case ROT_L: r = (a << c) | (a >> (w - c)); break;
+	default: r = (a >> c) | (a << (w - c)); break;
 	}
 	if (size == 4)
 		r = (u32)r;
 	cpu->r[in->rm] = r;
-	cpu_set_cc(cpu, (enum cc_op)cc[kind], size, r, c, a);
+	if (kind >= ROT_L)
+		cpu_record_rotate(cpu, (enum cc_op)cc[kind], size, r);
+	else
+		cpu_set_cc(cpu, (enum cc_op)cc[kind], size, r, c, a);
 	return true;
 }
 
@@ -312,6 +318,10 @@ FAST(op_sar64_r, shift_reg(cpu, in, SH_AR, 8))
 FAST(op_shl32_r, shift_reg(cpu, in, SH_L, 4))
 FAST(op_shr32_r, shift_reg(cpu, in, SH_R, 4))
 FAST(op_sar32_r, shift_reg(cpu, in, SH_AR, 4))
+FAST(op_rol64_r, shift_reg(cpu, in, ROT_L, 8))
+FAST(op_ror64_r, shift_reg(cpu, in, ROT_R, 8))
+FAST(op_rol32_r, shift_reg(cpu, in, ROT_L, 4))
+FAST(op_ror32_r, shift_reg(cpu, in, ROT_R, 4))
 
 static insn_fn shift_variant(const struct insn *in)
 {
@@ -324,6 +334,10 @@ static insn_fn shift_variant(const struct insn *in)
 		return q ? op_shr64_r : op_shr32_r;
 	if (in->fn == op_sar)
 		return q ? op_sar64_r : op_sar32_r;
+	if (in->fn == op_rol)
+		return q ? op_rol64_r : op_rol32_r;
+	if (in->fn == op_ror)
+		return q ? op_ror64_r : op_ror32_r;
 	return NULL;
 }
 

@@ -10,6 +10,9 @@
  *   SHL/SHR/SAR: src = count (1..width-1 masked, never 0), src2 = operand
  *   MUL: src = 1 if the high half is significant (CF = OF = src)
  *   NEG: src2 = operand
+ *   ROL/ROR: CF and OF from cc_rot (the result) at cc_rot_size; the other
+ *     flags those of cc_rot_prev, an op before them that was not CC_EAGER,
+ *     whose dst, src, src2 and size are still in place (cpu_record_rotate)
  */
 #include "cpu.h"
 
@@ -44,6 +47,7 @@ static bool cc_cf(const struct cpu *cpu)
 	}
 	case CC_MUL: return cpu->cc_src & 1;
 	case CC_NEG: return a != 0;
+	case CC_ROL: case CC_ROR: return cpu_rot_cf(cpu->cc_op, cpu->cc_rot_size, cpu->cc_rot);
 	default: return false;
 	}
 }
@@ -66,6 +70,7 @@ static bool cc_of(const struct cpu *cpu)
 	case CC_SAR: return false;
 	case CC_MUL: return cpu->cc_src & 1;
 	case CC_NEG: return (res & size_mask(size)) == sb;
+	case CC_ROL: case CC_ROR: return cpu_rot_of(cpu->cc_op, cpu->cc_rot_size, cpu->cc_rot);
 	default: return false;
 	}
 }
@@ -73,7 +78,10 @@ static bool cc_of(const struct cpu *cpu)
 static bool cc_af(const struct cpu *cpu)
 {
 	u64 res = cpu->cc_dst, b = cpu->cc_src, a = cpu->cc_src2;
-	switch (cpu->cc_op) {
+	unsigned op = cpu->cc_op;
+	if (op == CC_ROL || op == CC_ROR)
+		op = cpu->cc_rot_prev;
+	switch (op) {
 	case CC_EAGER: return cpu->eflags & X86_EFLAGS_AF;
 	case CC_ADD: case CC_ADC: case CC_SUB: case CC_SBB: return (a ^ b ^ res) & 0x10;
 	case CC_INC: return (res & 0xf) == 0;

@@ -66,20 +66,21 @@ static u64 shift_result(unsigned op, unsigned size, u64 a, unsigned c, u64 cf)
 	}
 }
 
-/* Rotates change only CF and OF (SDM "RCL/RCR/ROL/ROR" Flags Affected).
- * OF: MSB XOR CF after ROL/RCL, the two top bits' XOR after ROR/RCR. */
+/* Rotates change only CF and OF (SDM "RCL/RCR/ROL/ROR" Flags Affected):
+ * ROL and ROR lazily (cpu_record_rotate()); RCL and RCR here, OF the MSB
+ * XOR CF after RCL, the two top bits' XOR after RCR. */
 static void rotate_flags(struct cpu *cpu, unsigned op, unsigned size, u64 a, unsigned c,
 			 u64 r, u64 cf_in)
 {
 	unsigned w = size * 8;
 	u64 cf;
-	if (op == SH_RCL || op == SH_RCR) {
-		cf = cf_in;
-		rotate_carry(op, size, a, c, &cf);
-	} else {
-		cf = op == SH_ROL ? r & 1 : msb(r, size);
+	if (op == SH_ROL || op == SH_ROR) {
+		cpu_record_rotate(cpu, op == SH_ROL ? CC_ROL : CC_ROR, size, r);
+		return;
 	}
-	bool left = op == SH_ROL || op == SH_RCL;
+	cf = cf_in;
+	rotate_carry(op, size, a, c, &cf);
+	bool left = op == SH_RCL;
 	u64 of = msb(r, size) ^ (left ? cf : (r >> (w - 2)) & 1);
 	alu_flags_set_some(cpu, X86_EFLAGS_CF | X86_EFLAGS_OF,
 			   flag_if(cf, X86_EFLAGS_CF) | flag_if(of, X86_EFLAGS_OF));

@@ -139,36 +139,42 @@ static const struct cf_producer cf_producers[] = {
 	{ "dec", 0xfe, 0xff, 1, 0 },
 };
 
-/* Run the two instructions a (producer) and b (INC/DEC) as a block would. */
-static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, bool fast)
+/* Run n instructions one after another as a block would (each specialized
+ * for the one before it when fast). */
+static void emu_seq(const struct enc *e, unsigned n, struct xs *s, bool fast)
 {
 	struct cpu *c = T.cpu;
-	struct insn blk[3]; /* each instruction runs alone, up to a terminator */
-	struct insn i1, i2;
-	decode_insn(T.dt, a->b, a->n, 8, &i1);
-	decode_insn(T.dt, b->b, b->n, 8, &i2);
+	struct insn in[4], blk[2]; /* each instruction runs alone, up to a terminator */
+	u16 off = 0;
+	for (unsigned k = 0; k < n; k++) {
+		decode_insn(T.dt, e[k].b, e[k].n, 8, &in[k]);
+		off = (u16)(off + e[k].n);
+		in[k].next_off = (s16)off;
+		if (fast) {
+			fast_variant(&in[k], 8);
+			fast_after(k ? &in[k - 1] : NULL, &in[k], 8, false);
+		}
+	}
 	memcpy(c->r, s->r, sizeof(c->r));
 	c->eflags = (s->fl & FL_ARITH) | X86_EFLAGS_FIXED;
 	c->cc_op = CC_EAGER;
 	c->rip = c->cur_block_rip = 0x400000;
-	c->next_rip = c->rip + a->n;
-	if (fast) {
-		i1.next_off = (u16)a->n;
-		i2.next_off = (u16)(a->n + b->n);
-		fast_variant(&i1, 8);
-		fast_variant(&i2, 8);
-		fast_after(&i1, &i2, 8, false);
+	for (unsigned k = 0; k < n; k++) {
+		c->next_rip = c->rip + e[k].n;
+		blk[0] = in[k];
+		exec_set_terminator(&blk[1]);
+		blk[0].exec(c, &blk[0]);
+		c->rip = c->next_rip;
 	}
-	blk[0] = i1;
-	exec_set_terminator(&blk[1]);
-	blk[0].exec(c, &blk[0]);
-	c->rip = c->next_rip;
-	c->next_rip = c->rip + b->n;
-	blk[1] = i2;
-	exec_set_terminator(&blk[2]);
-	blk[1].exec(c, &blk[1]);
 	memcpy(s->r, c->r, sizeof(c->r));
 	s->fl = cpu_get_rflags(c);
+}
+
+/* Run the two instructions a (producer) and b (INC/DEC) as a block would. */
+static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, bool fast)
+{
+	const struct enc e[2] = { *a, *b };
+	emu_seq(e, 2, s, fast);
 }
 
 static void test_incdec_cf(void)
@@ -273,11 +279,92 @@ static void test_cond_consumers(void)
 	}
 }
 
+/* ---- ROL/ROR keep SF ZF AF PF of the op before them lazily
+ * (cpu_record_rotate()): producer, rotate, then nothing, INC or another
+ * rotate, on the host and back to back, generic and specialized. ---- */
+
+static struct enc rotate(unsigned size, unsigned count)
+{
+	bool right = rnd() & 1;
+	if (count == 1 && (rnd() & 1))
+		return enc_gen(size, 0, 0, size == 1 ? 0xd0 : 0xd1, right, R_CX, false, 0, 0);
+	return enc_gen(size, 0, 0, size == 1 ? 0xc0 : 0xc1, right, R_CX, false, count, 1);
+}
+
+static void test_rotate_lazy(void)
+{
+	static const unsigned sizes[4] = { 1, 2, 4, 8 };
+	static const char *const after[3] = { "rol/ror after", "rol/ror, inc after",
+					       "rol/ror twice after" };
+	for (unsigned kind = 0; kind < 3; kind++) {
+		for (unsigned p = 0; p < ARRAY_SIZE(cf_producers); p++) {
+			const struct cf_producer *pr = &cf_producers[p];
+			char name[48];
+			snprintf(name, sizeof(name), "%s %s", after[kind], pr->name);
+			for (unsigned si = 0; si < 4; si++) {
+				unsigned size = sizes[si];
+				group_begin(name, size);
+				for (unsigned k = 0; k < N_CASES; k++) {
+					u8 op = size == 1 ? pr->op8 : pr->opv;
+					unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
+					unsigned rsize = sizes[rnd() % 4];
+					unsigned rcount = rnd() & 1 ? 1 : 1 + (unsigned)(rnd() % (rsize * 8 - 1));
+					struct enc e[3];
+					unsigned n = kind == 0 ? 2 : 3;
+					e[0] = enc_gen(size, 0, 0, op, pr->ext >= 0 ? (unsigned)pr->ext : R_BX,
+						       R_AX, false, count, (unsigned)pr->imm);
+					e[1] = rotate(rsize, rcount);
+					/* OF is the last rotate's (defined for a count of 1); AF
+					 * the producer's (undefined after a shift). INC sets both. */
+					u64 flags = FL_ARITH;
+					if (kind == 1) {
+						e[2] = enc_gen(8, 0, 0, 0xff, (unsigned)(rnd() & 1), R_DX, false, 0, 0);
+					} else {
+						if (kind == 2) {
+							rsize = sizes[rnd() % 4];
+							rcount = rnd() & 1 ? 1 : 1 + (unsigned)(rnd() % (rsize * 8 - 1));
+							e[2] = rotate(rsize, rcount);
+						}
+						if (rcount != 1)
+							flags &= ~(u64)X86_EFLAGS_OF;
+						if (pr->imm)
+							flags &= ~(u64)X86_EFLAGS_AF;
+					}
+					struct enc all = e[0];
+					for (unsigned j = 1; j < n; j++)
+						for (unsigned i = 0; i < e[j].n; i++)
+							enc_put(&all, e[j].b[i]);
+					struct xs s0;
+					rnd_state(&s0);
+					s0.r[R_AX] = rnd_val(size);
+					s0.r[R_BX] = rnd() & 3 ? rnd_val(size) : s0.r[R_AX];
+					s0.r[R_CX] = rnd_val(8);
+					s0.r[R_DX] = rnd_val(8);
+					struct xs h = s0;
+					host_run(all.b, all.n, &h);
+					for (int fast = 0; fast < 2; fast++) {
+						struct xs x = s0;
+						emu_seq(e, n, &x, fast);
+						T.gruns++;
+						if (memcmp(x.r, h.r, sizeof(h.r)) == 0 &&
+						    !((x.fl ^ h.fl) & flags))
+							continue;
+						if (T.gfails++ == 0)
+							hex_bytes(T.gfirst, sizeof(T.gfirst), all.b, all.n);
+					}
+				}
+				group_end();
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	harness_init();
 	test_jcc_after();
 	test_incdec_cf();
 	test_cond_consumers();
+	test_rotate_lazy();
 	return 0;
 }
