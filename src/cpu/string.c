@@ -171,6 +171,13 @@ static void copy_forward(u8 *dst, const u8 *src, u64 bytes, unsigned size)
 		store_le(dst + i, size, load_le(src + i, size));
 }
 
+/* Is the low `size` bytes of v one byte repeated? */
+static bool fill_byte(u64 v, unsigned size)
+{
+	u64 m = size_mask(size);
+	return (v & m) == ((v & 0xff) * 0x0101010101010101ull & m);
+}
+
 /* One span of REP MOVS/STOS; returns the elements done (0: none). */
 static u64 fast_span(struct cpu *cpu, const struct insn *in, unsigned kind, u64 count)
 {
@@ -189,8 +196,8 @@ static u64 fast_span(struct cpu *cpu, const struct insn *in, unsigned kind, u64 
 	if (kind == STR_MOVS) {
 		copy_forward(dst, src, elems * size, size);
 		advance(cpu, in, R_SI, elems);
-	} else if (size == 1) {
-		memset(dst, (int)(cpu->r[R_AX] & 0xff), elems);
+	} else if (size == 1 || fill_byte(cpu->r[R_AX], size)) {
+		memset(dst, (int)(cpu->r[R_AX] & 0xff), elems * size); /* e.g. clearing a page */
 	} else {
 		for (u64 i = 0; i < elems; i++)
 			store_le(dst + i * size, size, cpu->r[R_AX]);
