@@ -1,5 +1,5 @@
-/* fast_misc.c: register forms of SETcc, CMOVcc, IMUL, MOVZX, LEA r32,
- * SHLX/SHRX/SARX and the NOPs, specialized for 64-bit code.
+/* fast_misc.c: register forms of SETcc, CMOVcc, IMUL, MUL, MOVZX, LEA r32,
+ * SHLX/SHRX/SARX, BZHI and the NOPs, specialized for 64-bit code.
  *
  * These are frequent in compiled code (the kernel's decompressor and
  * crypto, compilers' branch-free idioms) and cannot fault in register form,
@@ -57,6 +57,46 @@ static void op_imul32_rr(struct cpu *cpu, const struct insn *in)
 	insn_next(cpu, in);
 }
 
+/* MUL r64 / r32 (F7 /4): rDX:rAX := rAX * r; CF = OF = "high half not 0". */
+static void op_mul64_r(struct cpu *cpu, const struct insn *in)
+{
+	u128 p = (u128)cpu->r[R_AX] * cpu->r[in->rm];
+	u64 lo = (u64)p, hi = (u64)(p >> 64);
+	cpu->r[R_AX] = lo;
+	cpu->r[R_DX] = hi;
+	cpu_set_cc(cpu, CC_MUL, 8, lo, hi != 0, 0);
+	insn_next(cpu, in);
+}
+
+static void op_mul32_r(struct cpu *cpu, const struct insn *in)
+{
+	u64 p = (u64)(u32)cpu->r[R_AX] * (u32)cpu->r[in->rm];
+	u64 lo = (u32)p, hi = p >> 32;
+	cpu->r[R_AX] = lo;
+	cpu->r[R_DX] = hi;
+	cpu_set_cc(cpu, CC_MUL, 4, lo, hi != 0, 0);
+	insn_next(cpu, in);
+}
+
+/* BZHI r, r, r (BMI2): the bits of r/m from the index in vvvv[7:0] up
+ * cleared; CF if the index is past the operand; flags set eagerly from the
+ * result as bmi.c does. */
+#define BZHI(name, type, size)                                                            \
+	static void name(struct cpu *cpu, const struct insn *in)                           \
+	{                                                                                  \
+		unsigned n = cpu->r[in->vex_v] & 0xff;                                     \
+		type r = (type)cpu->r[in->rm];                                             \
+		if (n < (size) * 8)                                                        \
+			r &= ((type)1 << n) - 1;                                           \
+		cpu->r[in->reg] = r;                                                       \
+		alu_flags_set_all(cpu, alu_szp(r, size) |                                  \
+					       (n > (size) * 8 - 1 ? X86_EFLAGS_CF : 0));  \
+		insn_next(cpu, in);                                                        \
+	}
+
+BZHI(op_bzhi64, u64, 8)
+BZHI(op_bzhi32, u32, 4)
+
 /* MOVZX r32/r64, r8 / r16 (the upper half of a 64-bit destination is 0
  * either way). */
 static void op_movzx8_rr(struct cpu *cpu, const struct insn *in)
@@ -102,7 +142,7 @@ SHIFTX(op_shlx32, u32, u32, <<, 4)
 SHIFTX(op_shrx32, u32, u32, >>, 4)
 SHIFTX(op_sarx32, s32, u32, >>, 4)
 
-static insn_fn shiftx_variant(const struct insn *in)
+static insn_fn bmi2_variant(const struct insn *in)
 {
 	bool q = in->opsize == 8;
 	if (in->vex_l || in->vex_v >= 16)
@@ -113,6 +153,8 @@ static insn_fn shiftx_variant(const struct insn *in)
 		return q ? op_shrx64 : op_shrx32;
 	if (in->fn == op_sarx)
 		return q ? op_sarx64 : op_sarx32;
+	if (in->fn == op_bzhi)
+		return q ? op_bzhi64 : op_bzhi32;
 	return NULL;
 }
 
@@ -138,9 +180,11 @@ insn_fn fast_misc_variant(const struct insn *in)
 		return q ? op_cmov64_rr : op_cmov32_rr;
 	if (in->fn == op_imul2)
 		return q ? op_imul64_rr : op_imul32_rr;
+	if (in->fn == op_mul)
+		return q ? op_mul64_r : op_mul32_r;
 	if (in->fn == op_movzx_b)
 		return byte_reg_ok(in, in->rm) ? op_movzx8_rr : NULL;
 	if (in->fn == op_movzx_w)
 		return op_movzx16_rr;
-	return shiftx_variant(in);
+	return bmi2_variant(in);
 }
