@@ -32,9 +32,27 @@ insn_fn fast_misc_variant(const struct insn *in);
  * the fast paths need no stack frame). */
 void fast_slow(struct cpu *cpu, const struct insn *in);
 
+/* Condition cc from the arithmetic flags in f (SDM Vol. 1 Appendix B). */
+static inline bool fast_eflags_cond(u64 f, unsigned cc)
+{
+	bool of = f & X86_EFLAGS_OF, cf = f & X86_EFLAGS_CF, zf = f & X86_EFLAGS_ZF;
+	bool sf = f & X86_EFLAGS_SF, r;
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = f & X86_EFLAGS_PF; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return r ^ (cc & 1);
+}
+
 /* Condition cc (Jcc, SETcc, CMOVcc) straight from the lazy flags of
- * CMP/SUB and of the logic operations, the common producers; cpu_cond()
- * for the rest. */
+ * CMP/SUB, of the logic operations and of ADD (the carry), or from eager
+ * flags; cpu_cond() for the rest. */
 static inline bool fast_cond(struct cpu *cpu, unsigned cc)
 {
 	unsigned sh = 64 - cpu->cc_size * 8;
@@ -60,8 +78,11 @@ static inline bool fast_cond(struct cpu *cpu, unsigned cc)
 		case 7: r = v <= 0; return r ^ (cc & 1);
 		default: break;
 		}
-	} else if (cpu->cc_op == CC_EAGER && (cc >> 1) == 2) {
-		r = cpu->eflags & X86_EFLAGS_ZF;
+	} else if (cpu->cc_op == CC_EAGER) {
+		return fast_eflags_cond(cpu->eflags, cc);
+	} else if (cpu->cc_op == CC_ADD && ((cc >> 1) == 1 || (cc >> 1) == 3)) {
+		u64 res = cpu->cc_dst << sh;
+		r = res < (cpu->cc_src2 << sh) || ((cc >> 1) == 3 && res == 0);
 		return r ^ (cc & 1);
 	} else if ((cc >> 1) == 2) {
 		r = (cpu->cc_dst << sh) == 0;
