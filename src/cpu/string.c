@@ -9,8 +9,9 @@
  * registers updated: the next execution resumes, and interrupts can be
  * taken in between, as on hardware.
  *
- * REP MOVS and REP STOS with DF = 0 copy/fill whole page spans through the
- * TLB's host pointers when both sides are plain RAM.
+ * REP MOVS and REP STOS copy/fill whole page spans through the TLB's host
+ * pointers when both sides are plain RAM, upward (DF = 0) or downward
+ * (DF = 1: memmove's backward copy).
  */
 #include <string.h>
 
@@ -110,7 +111,7 @@ static bool string_step(struct cpu *cpu, const struct insn *in, unsigned kind)
 	}
 }
 
-/* ---- fast path: page spans of plain RAM (DF = 0) ---- */
+/* ---- fast path: page spans of plain RAM ---- */
 
 /* Is [off, off + len) inside the segment limit? Only answers "yes" for the
  * easy expand-up case; anything else takes the element-wise path, which
@@ -178,6 +179,91 @@ static bool fill_byte(u64 v, unsigned size)
 	return (v & m) == ((v & 0xff) * 0x0101010101010101ull & m);
 }
 
+/* DF = 1: host pointer to the element of `size` bytes at seg:off, which
+ * must lie in one page, and the bytes from the start of that page up to its
+ * end (at most `max`) that the span may cover going down; 0: take the slow
+ * path. As in host_span(), the element's own checks may fault. */
+static u64 host_span_down(struct cpu *cpu, int seg, u64 off, unsigned size, u64 max, bool write,
+			  u8 **top)
+{
+	u64 la = cpu_seg_lin(cpu, seg, off, size, write);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if ((la & 0xfff) > 0x1000 - size || (write ? e->wtag : e->rtag) != (la & ~0xfffull))
+		return 0;
+	u64 n = (la & 0xfff) + size;
+	if (n > max)
+		n = max;
+	if (!cpu->m64 && !seg_range_ok(cpu, seg, off + size - n, n))
+		return 0;
+	*top = (u8 *)(la + e->addend);
+	return n;
+}
+
+/* DF = 1: bytes the next span may cover: the remaining count, and no wrap
+ * of the address-size registers below 0. */
+static u64 span_limit_down(const struct cpu *cpu, const struct insn *in, u64 count, bool two)
+{
+	u64 size = in->opsize;
+	u64 n = count < 0x10000 ? count * size : 0x10000;
+	if (areg(cpu, in, R_DI) + size < n)
+		n = areg(cpu, in, R_DI) + size;
+	if (two && areg(cpu, in, R_SI) + size < n)
+		n = areg(cpu, in, R_SI) + size;
+	return n;
+}
+
+/* Copy elements downward as MOVS with DF = 1 does one at a time, from the
+ * ones at dtop/stop: memmove, unless the destination overlaps just below
+ * the source, which replicates the pattern downward. */
+static void copy_backward(u8 *dtop, const u8 *stop, u64 elems, unsigned size)
+{
+	u64 bytes = elems * size;
+	u8 *dst = dtop + size - bytes;
+	const u8 *src = stop + size - bytes;
+	if (dst >= src || dst + bytes <= src) {
+		memmove(dst, src, bytes);
+		return;
+	}
+	for (u64 i = 0; i < elems; i++)
+		store_le(dtop - i * size, size, load_le(stop - i * size, size));
+}
+
+/* Fill elems elements of `size` bytes with v from dst up. */
+static void fill(u8 *dst, u64 elems, unsigned size, u64 v)
+{
+	if (size == 1 || fill_byte(v, size)) {
+		memset(dst, (int)(v & 0xff), elems * size); /* e.g. clearing a page */
+		return;
+	}
+	for (u64 i = 0; i < elems; i++)
+		store_le(dst + i * size, size, v);
+}
+
+/* One span of REP MOVS/STOS with DF = 1; returns the elements done. */
+static u64 fast_span_down(struct cpu *cpu, const struct insn *in, unsigned kind, u64 count)
+{
+	unsigned size = in->opsize;
+	u8 *src = NULL, *dst;
+	u64 n = span_limit_down(cpu, in, count, kind == STR_MOVS);
+	if (kind == STR_MOVS) {
+		n = host_span_down(cpu, in->seg, areg(cpu, in, R_SI), size, n, false, &src);
+		if (n < size)
+			return 0;
+	}
+	n = host_span_down(cpu, SEG_ES, areg(cpu, in, R_DI), size, n, true, &dst);
+	u64 elems = n / size;
+	if (elems == 0)
+		return 0;
+	if (kind == STR_MOVS) {
+		copy_backward(dst, src, elems, size);
+		advance(cpu, in, R_SI, elems);
+	} else {
+		fill(dst + size - elems * size, elems, size, cpu->r[R_AX]);
+	}
+	advance(cpu, in, R_DI, elems);
+	return elems;
+}
+
 /* One span of REP MOVS/STOS; returns the elements done (0: none). */
 static u64 fast_span(struct cpu *cpu, const struct insn *in, unsigned kind, u64 count)
 {
@@ -196,11 +282,8 @@ static u64 fast_span(struct cpu *cpu, const struct insn *in, unsigned kind, u64 
 	if (kind == STR_MOVS) {
 		copy_forward(dst, src, elems * size, size);
 		advance(cpu, in, R_SI, elems);
-	} else if (size == 1 || fill_byte(cpu->r[R_AX], size)) {
-		memset(dst, (int)(cpu->r[R_AX] & 0xff), elems * size); /* e.g. clearing a page */
 	} else {
-		for (u64 i = 0; i < elems; i++)
-			store_le(dst + i * size, size, cpu->r[R_AX]);
+		fill(dst, elems, size, cpu->r[R_AX]);
 	}
 	advance(cpu, in, R_DI, elems);
 	return elems;
@@ -227,7 +310,7 @@ static void string_rep(struct cpu *cpu, const struct insn *in, unsigned kind)
 {
 	u64 count = areg(cpu, in, R_CX);
 	unsigned budget = REP_BUDGET;
-	bool fast = (kind == STR_MOVS || kind == STR_STOS) && !(cpu->eflags & X86_EFLAGS_DF);
+	bool fast = kind == STR_MOVS || kind == STR_STOS, down = cpu->eflags & X86_EFLAGS_DF;
 	if (count && (kind == STR_INS || kind == STR_OUTS))
 		cpu_io_check(cpu, (u16)cpu->r[R_DX], in->opsize);
 	while (count) {
@@ -236,7 +319,9 @@ static void string_rep(struct cpu *cpu, const struct insn *in, unsigned kind)
 			cpu_break(cpu);
 			return;
 		}
-		u64 done = fast ? fast_span(cpu, in, kind, count) : 0;
+		u64 done = !fast ? 0
+			 : down ? fast_span_down(cpu, in, kind, count)
+				: fast_span(cpu, in, kind, count);
 		if (done) {
 			budget = budget > REP_SPAN_COST ? budget - REP_SPAN_COST : 0;
 		} else {
