@@ -16,15 +16,17 @@
  * so the entry points need no ENDBR. ibt_jmp jumps to RDI; the targets
  * return to the run's exit stub. */
 u64 ibt_jmp(u64 target), ibt_jmp_nt(u64 target), ibt_direct(u64 unused);
-u64 ibt_sys(u64 unused), ibt_jmp32(u64 target);
+u64 ibt_sys(u64 unused), ibt_jmp32(u64 target), ibt_step(u64 target);
 extern char ibt_plain[], ibt_endbr64[], ibt_endbr32[];
 extern char ibt32_plain[], ibt32_endbr32[], ibt32_endbr64[];
 asm(".pushsection .text\n"
-    ".globl ibt_jmp, ibt_jmp_nt, ibt_direct, ibt_sys, ibt_jmp32\n"
+    ".globl ibt_jmp, ibt_jmp_nt, ibt_direct, ibt_sys, ibt_jmp32, ibt_step\n"
     ".globl ibt_plain, ibt_endbr64, ibt_endbr32\n"
     ".globl ibt32_plain, ibt32_endbr32, ibt32_endbr64\n"
     "ibt_jmp:\tjmp *%rdi\n"
     "ibt_jmp_nt:\tnotrack jmp *%rdi\n"
+    /* TF set by POPFQ traps after the JMP. */
+    "ibt_step:\tpushfq\n\torq $0x100, (%rsp)\n\tpopfq\n\tjmp *%rdi\n"
     "ibt_plain:\tnop\n\tret\n"
     "ibt_endbr64:\tendbr64\n\tret\n"
     "ibt_endbr32:\tendbr32\n\tret\n"
@@ -240,6 +242,38 @@ static void test_gcc(void)
 	report(!(after & CET_WAIT_ENDBR), "95: S_CET tracker idle afterwards (%#lx)", after);
 }
 
+/* The single-step #DB after an indirect JMP: taken at the target with
+ * U_CET's tracker in WAIT, which the target's ENDBR64 then ends (or its
+ * absence turns into #CP). */
+static volatile u64 steps, step_rip, step_ucet;
+
+static void on_step(struct regs *r)
+{
+	if (steps++ == 0) {
+		step_rip = r->rip;
+		step_ucet = u_cet();
+	}
+	r->rflags &= ~(u64)X86_EFLAGS_TF;
+}
+
+static void test_single_step(void)
+{
+	u64 after;
+	idt_set_handler(DB_VECTOR, on_step);
+	steps = 0;
+	struct fault f = run_user(CET_ENDBR_EN, ibt_step, (u64)ibt_endbr64, &after);
+	report(f.vector == FAULT_NONE && steps == 1 && step_rip == (u64)ibt_endbr64 &&
+		       (step_ucet & CET_WAIT_ENDBR) && !(after & CET_WAIT_ENDBR),
+	       "84: single-stepped JMP to ENDBR64: #DB at the target with U_CET in WAIT "
+	       "(%#lx), then the ENDBR64 ends it",
+	       step_ucet);
+	steps = 0;
+	f = run_user(CET_ENDBR_EN, ibt_step, (u64)ibt_plain, &after);
+	report(cp3_at(&f, ibt_plain) && steps == 1 && (step_ucet & CET_WAIT_ENDBR),
+	       "84: single-stepped JMP to no ENDBR64: #DB in WAIT, then #CP(3) at the target");
+	idt_set_handler(DB_VECTOR, NULL);
+}
+
 int main(void)
 {
 	if (!cet_has_ibt()) {
@@ -248,6 +282,7 @@ int main(void)
 	}
 	cet_init();
 	test_jmp();
+	test_single_step();
 	test_endbr32();
 	test_never_arm();
 	test_legacy();

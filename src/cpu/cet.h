@@ -48,6 +48,20 @@ static inline bool cet_tracker_armed(const struct cpu *cpu)
 	return cpu->ibt_wait;
 }
 
+/* An indirect CALL or JMP that a specialized handler ran (fast_ops.c) may
+ * leave its WAIT_FOR_ENDBRANCH pending instead of writing it into U_CET or
+ * S_CET: if the next block starts with ENDBR, which would clear it again,
+ * the run loop just drops it (exec.c). Whatever else happens first makes it
+ * architectural here, before any other code can see the tracker. */
+static inline void cet_settle(struct cpu *cpu)
+{
+	if (unlikely(cpu->ibt_pending)) {
+		cpu->ibt_pending = false;
+		*cet_ctl(cpu, cpu->cpl) |= CET_WAIT_ENDBR;
+		cpu->ibt_wait = true;
+	}
+}
+
 /* Near CALL / RET shadow-stack steps (spec 5.5). pop compares with the
  * return address from the normal stack and raises #CP(1) on mismatch.
  * SSP moves only when the access succeeds. The inline versions take the

@@ -220,7 +220,13 @@ struct cpu {
 	u8 mmu_idx;   /* MMU_SUP or MMU_USER for data accesses */
 	bool m64;     /* 64-bit mode: EFER.LMA && CS.L */
 	bool sse_cur; /* shadow stack enabled at the current CPL (cet.c) */
-	bool ibt_wait; /* IBT enabled and tracker WAIT at the current CPL */
+	union {
+		struct {
+			bool ibt_wait;    /* IBT enabled and tracker WAIT at the current CPL */
+			bool ibt_pending; /* WAIT not yet in the tracker (cet_settle()) */
+		};
+		u16 ibt_track; /* either: the next block must start with ENDBR */
+	};
 	bool ibt_arm;  /* IBT enabled and not SUPPRESSed at the current CPL */
 	const struct block *cur_block; /* the block being run, else NULL */
 	const struct insn *cur_insn;  /* see insn_next() */

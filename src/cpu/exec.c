@@ -399,6 +399,7 @@ static void run_first(struct cpu *cpu, const struct block *b)
 	cpu->cur_block = NULL;
 	cpu->icount += last->nth;
 	cpu->rip = end_rip(cpu, last);
+	cet_settle(cpu);
 }
 
 /* The block at rip after b from the jump cache, which then becomes b's
@@ -435,15 +436,18 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 		if (unlikely(b->link_rip != rip || b->link_epoch != cpu->jc_epoch) &&
 		    !(next = relink(cpu, b, rip)))
 			break;
-		if (unlikely(cet_tracker_armed(cpu))) {
+		if (unlikely(cpu->ibt_track)) {
 			if (!next->endbr)
 				break; /* cet_check_endbr() may fault: not here */
-			cet_endbr_retire(cpu);
+			if (cpu->ibt_wait)
+				cet_endbr_retire(cpu);
+			cpu->ibt_pending = false; /* WAIT, then ENDBR: as it was */
 		}
 		b = next;
 	}
 	cpu->cur_block = NULL;
 	cpu->rip = rip;
+	cet_settle(cpu);
 	return b;
 }
 

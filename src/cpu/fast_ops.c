@@ -390,11 +390,17 @@ static inline bool call64(struct cpu *cpu, const struct insn *in, u64 target, bo
 FAST_END(op_call_rel64,
 	 call64(cpu, in, insn_next_rip(cpu, in) + in->imm, cpu->sse_cur && in->imm != 0))
 
-/* CALL r64 (FF /2, register form) and JMP r64 (FF /4), then IBT (spec 7.2). */
+/* CALL r64 (FF /2, register form) and JMP r64 (FF /4), then IBT (spec 7.2):
+ * WAIT_FOR_ENDBRANCH, left pending for the run loop (cet.h, cet_settle())
+ * unless NOTRACK may apply. */
 static inline bool indirect(struct cpu *cpu, const struct insn *in, bool ok)
 {
-	if (ok)
-		cet_indirect_branch(cpu, in);
+	if (ok && unlikely(cpu->ibt_arm)) {
+		if (likely(!(in->flags & IF_NOTRACK)))
+			cpu->ibt_pending = true;
+		else
+			cet_indirect_branch(cpu, in);
+	}
 	return ok;
 }
 
