@@ -244,6 +244,20 @@ static void test_tlb_conflict(void)
 	report(first == 0x11 && second == 0x22,
 	       "code written through a pushed-out writable entry is seen (%#x, %#x)", first,
 	       second);
+
+	/* REP MOVSQ between the two pages, both ways, with the other one
+	 * remapped (and invalidated) in between. */
+	for (unsigned i = 0; i < 512; i++)
+		b[i] = 0xb000 + i, c[i] = 0;
+	u64 n = 512;
+	asm volatile("rep movsq" : "+S"(v2), "+D"(v1), "+c"(n) : : "memory");
+	ok = n == 0 && !memcmp(a, b, 4096);
+	*pte1 = (u64)c | PTE_P | PTE_W;
+	invlpg((void *)VA_C1);
+	v1 = (volatile u64 *)VA_C1, v2 = (volatile u64 *)VA_C2, n = 512;
+	asm volatile("rep movsq" : "+S"(v2), "+D"(v1), "+c"(n) : : "memory");
+	ok &= n == 0 && !memcmp(c, b, 4096);
+	report(ok, "REP MOVSQ between pages with the same TLB index, and after INVLPG");
 }
 
 static void test_pcid(void)

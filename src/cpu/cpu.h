@@ -538,6 +538,10 @@ u64 cpu_translate(struct cpu *cpu, u64 la, unsigned acc);
 bool cpu_probe(struct cpu *cpu, u64 la, unsigned acc, u64 *phys);
 void cpu_tlb_flush(struct cpu *cpu);
 void cpu_tlb_flush_page(struct cpu *cpu, u64 la);
+/* The TLB or victim-TLB entry through which an ordinary read (write) of la's
+ * page takes the fast path, or NULL; nothing moves (string spans, whose two
+ * sides may share a TLB index). */
+const struct tlb_entry *cpu_tlb_find(struct cpu *cpu, u64 la, bool write);
 /* WRPKRU, XRSTOR: a new PKRU flushes the TLB, whose tags include it. */
 void cpu_set_pkru(struct cpu *cpu, u32 v);
 void cpu_tlb_drop_writes(struct cpu *cpu);

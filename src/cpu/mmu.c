@@ -292,6 +292,21 @@ static size_t tag_of(unsigned acc)
 	return (acc & ACC_WRITE) ? offsetof(struct tlb_entry, wtag) : offsetof(struct tlb_entry, rtag);
 }
 
+const struct tlb_entry *cpu_tlb_find(struct cpu *cpu, u64 la, bool write)
+{
+	u64 page = la & ~0xfffull;
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if ((write ? e->wtag : e->rtag) == page)
+		return e;
+	if (cpu->mmu_idx == MMU_SLOW)
+		return NULL;
+	const struct tlb_entry *v = cpu->victim[cpu->mmu_idx];
+	for (unsigned i = 0; i < TLB_VICTIMS; i++)
+		if ((write ? v[i].wtag : v[i].rtag) == page)
+			return &v[i];
+	return NULL;
+}
+
 /* Host address of the size bytes at la (inside one page) through a victim
  * that serves an access of kind acc, swapped into the TLB; or NULL. */
 static u8 *victim_hit(struct cpu *cpu, u64 la, unsigned size, unsigned acc)

@@ -132,10 +132,10 @@ static u64 host_span(struct cpu *cpu, int seg, u64 off, u64 max, bool write, u8 
 {
 	u64 la = cpu_seg_lin(cpu, seg, off, 1, write);
 	u64 n = 0x1000 - (la & 0xfff);
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	const struct tlb_entry *e = cpu_tlb_find(cpu, la, write);
 	if (n > max)
 		n = max;
-	if ((write ? e->wtag : e->rtag) != (la & ~0xfffull))
+	if (!e)
 		return 0;
 	if (!cpu->m64 && !seg_range_ok(cpu, seg, off, n))
 		return 0;
@@ -187,8 +187,8 @@ static u64 host_span_down(struct cpu *cpu, int seg, u64 off, unsigned size, u64 
 			  u8 **top)
 {
 	u64 la = cpu_seg_lin(cpu, seg, off, size, write);
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if ((la & 0xfff) > 0x1000 - size || (write ? e->wtag : e->rtag) != (la & ~0xfffull))
+	const struct tlb_entry *e = cpu_tlb_find(cpu, la, write);
+	if ((la & 0xfff) > 0x1000 - size || !e)
 		return 0;
 	u64 n = (la & 0xfff) + size;
 	if (n > max)
