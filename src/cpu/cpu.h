@@ -421,6 +421,23 @@ u64 cpu_get_rflags(struct cpu *cpu);
 /* Load RFLAGS (all bits the caller is allowed to change, already merged). */
 void cpu_set_rflags(struct cpu *cpu, u64 v);
 bool cpu_cond(struct cpu *cpu, unsigned cc); /* Jcc/SETcc/CMOVcc condition 0..15 */
+/* Condition cc after CMP/SUB (cc_op CC_SUB) straight from the operands, or
+ * -1 for O, NO, P and NP (cpu_cond()). */
+static inline int cpu_sub_cond(const struct cpu *cpu, unsigned cc)
+{
+	unsigned sh = 64 - cpu->cc_size * 8;
+	u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
+	bool r;
+	switch (cc >> 1) {
+	case 1: r = a < b; break;
+	case 2: r = a == b; break;
+	case 3: r = a <= b; break;
+	case 6: r = (s64)a < (s64)b; break;
+	case 7: r = (s64)a <= (s64)b; break;
+	default: return -1;
+	}
+	return r ^ (cc & 1);
+}
 bool cpu_get_cf_slow(struct cpu *cpu);
 /* CF of the current op into eflags.CF and cc_op = CC_EAGER, the other
  * arithmetic flags left stale: only for INC/DEC, which record theirs next. */

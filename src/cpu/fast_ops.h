@@ -58,15 +58,9 @@ static inline bool fast_cond(struct cpu *cpu, unsigned cc)
 	unsigned sh = 64 - cpu->cc_size * 8;
 	bool r;
 	if (cpu->cc_op == CC_SUB) {
-		u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
-		switch (cc >> 1) {
-		case 1: r = a < b; return r ^ (cc & 1);
-		case 2: r = a == b; return r ^ (cc & 1);
-		case 3: r = a <= b; return r ^ (cc & 1);
-		case 6: r = (s64)a < (s64)b; return r ^ (cc & 1);
-		case 7: r = (s64)a <= (s64)b; return r ^ (cc & 1);
-		default: break;
-		}
+		int c = cpu_sub_cond(cpu, cc);
+		if (c >= 0)
+			return c;
 	} else if (cpu->cc_op == CC_LOGIC) {
 		/* CF = OF = 0: B is never, L is S, LE is Z or S. */
 		s64 v = (s64)(cpu->cc_dst << sh);

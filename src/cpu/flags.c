@@ -161,17 +161,9 @@ bool cpu_cond(struct cpu *cpu, unsigned cc)
 {
 	bool r;
 	if (cpu->cc_op == CC_SUB) {
-		/* The common CMP/SUB case straight from the operands. */
-		unsigned sh = 64 - cpu->cc_size * 8;
-		u64 a = cpu->cc_src2 << sh, b = cpu->cc_src << sh;
-		switch (cc >> 1) {
-		case 1: r = a < b; return r ^ (cc & 1);
-		case 2: r = a == b; return r ^ (cc & 1);
-		case 3: r = a <= b; return r ^ (cc & 1);
-		case 6: r = (s64)a < (s64)b; return r ^ (cc & 1);
-		case 7: r = (s64)a <= (s64)b; return r ^ (cc & 1);
-		default: break;
-		}
+		int c = cpu_sub_cond(cpu, cc); /* the common case */
+		if (c >= 0)
+			return c;
 	}
 	switch (cc >> 1) {
 	case 0: r = cc_of(cpu); break;

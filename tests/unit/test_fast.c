@@ -170,11 +170,42 @@ static void emu_seq(const struct enc *e, unsigned n, struct xs *s, bool fast)
 	s->fl = cpu_get_rflags(c);
 }
 
-/* Run the two instructions a (producer) and b (INC/DEC) as a block would. */
-static void emu_pair(const struct enc *a, const struct enc *b, struct xs *s, bool fast)
+/* Run e[0..n) from s0 on the host and back to back under the interpreter
+ * (with the generic handlers too unless fast_only), and count a mismatch of
+ * the registers or of the flags in `flags`. */
+static void check_seq(const struct enc *e, unsigned n, const struct xs *s0, u64 flags,
+		      bool fast_only)
 {
-	const struct enc e[2] = { *a, *b };
-	emu_seq(e, 2, s, fast);
+	struct enc all = e[0];
+	for (unsigned j = 1; j < n; j++)
+		for (unsigned i = 0; i < e[j].n; i++)
+			enc_put(&all, e[j].b[i]);
+	struct xs h = *s0;
+	host_run(all.b, all.n, &h);
+	for (int fast = fast_only; fast < 2; fast++) {
+		struct xs x = *s0;
+		emu_seq(e, n, &x, fast);
+		T.gruns++;
+		if (memcmp(x.r, h.r, sizeof(h.r)) == 0 && !((x.fl ^ h.fl) & flags))
+			continue;
+		if (T.gfails++ == 0)
+			hex_bytes(T.gfirst, sizeof(T.gfirst), all.b, all.n);
+	}
+}
+
+/* The producer pr at size on RAX (and RBX), and a state for it. */
+static struct enc producer_enc(const struct cf_producer *pr, unsigned size, struct xs *s0)
+{
+	u8 op = size == 1 ? pr->op8 : pr->opv;
+	unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
+	rnd_state(s0);
+	s0->r[R_AX] = rnd_val(size);
+	s0->r[R_BX] = rnd() & 3 ? rnd_val(size) : s0->r[R_AX];
+	s0->r[R_CX] = rnd_val(8);
+	s0->r[R_DX] = rnd_val(8);
+	s0->r[R_SI] = rnd_val(8);
+	return enc_gen(size, 0, 0, op, pr->ext >= 0 ? (unsigned)pr->ext : R_BX, R_AX, false,
+		       count, (unsigned)pr->imm);
 }
 
 static void test_incdec_cf(void)
@@ -186,34 +217,12 @@ static void test_incdec_cf(void)
 			unsigned size = sizes[si];
 			group_begin(pr->name, size);
 			for (unsigned k = 0; k < N_CASES; k++) {
-				u8 op = size == 1 ? pr->op8 : pr->opv;
-				unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
-				struct enc a = enc_gen(size, 0, 0, op,
-						       pr->ext >= 0 ? (unsigned)pr->ext : R_BX,
-						       R_AX, false, count, (unsigned)pr->imm);
-				struct enc b = enc_gen(rnd() & 1 ? 8 : size, 0, 0,
-						       size == 1 ? 0xfe : 0xff, (unsigned)(rnd() & 1),
-						       R_DX, false, 0, 0);
-				struct enc both = a;
-				for (unsigned i = 0; i < b.n; i++)
-					enc_put(&both, b.b[i]);
 				struct xs s0;
-				rnd_state(&s0);
-				s0.r[R_AX] = rnd_val(size);
-				s0.r[R_BX] = rnd() & 3 ? rnd_val(size) : s0.r[R_AX];
-				s0.r[R_DX] = rnd_val(8);
-				struct xs h = s0;
-				host_run(both.b, both.n, &h);
-				for (int fast = 0; fast < 2; fast++) {
-					struct xs e = s0;
-					emu_pair(&a, &b, &e, fast);
-					T.gruns++;
-					if (memcmp(e.r, h.r, sizeof(h.r)) == 0 &&
-					    !((e.fl ^ h.fl) & FL_ARITH))
-						continue;
-					if (T.gfails++ == 0)
-						hex_bytes(T.gfirst, sizeof(T.gfirst), both.b, both.n);
-				}
+				struct enc e[2];
+				e[0] = producer_enc(pr, size, &s0);
+				e[1] = enc_gen(rnd() & 1 ? 8 : size, 0, 0, size == 1 ? 0xfe : 0xff,
+					       (unsigned)(rnd() & 1), R_DX, false, 0, 0);
+				check_seq(e, 2, &s0, FL_ARITH, false);
 			}
 			group_end();
 		}
@@ -238,8 +247,6 @@ static void test_cond_consumers(void)
 				unsigned size = sizes[si];
 				group_begin(name, size);
 				for (unsigned k = 0; k < N_CASES; k++) {
-					u8 op = size == 1 ? pr->op8 : pr->opv;
-					unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
 					/* After a shift, OF (count > 1) and AF are undefined:
 					 * no condition on OF, no comparison of either. */
 					bool shift = pr->imm != 0;
@@ -247,31 +254,14 @@ static void test_cond_consumers(void)
 							    : (unsigned)(rnd() % 16);
 					u64 flags = shift ? FL_ARITH & ~(X86_EFLAGS_OF | X86_EFLAGS_AF)
 							  : FL_ARITH;
-					struct enc a = enc_gen(size, 0, 0, op,
-							       pr->ext >= 0 ? (unsigned)pr->ext : R_BX,
-							       R_AX, false, count, (unsigned)pr->imm);
-					struct enc b = kind == 0
+					struct xs s0;
+					struct enc e[2];
+					e[0] = producer_enc(pr, size, &s0);
+					e[1] = kind == 0
 						? enc_rr(1, 0, 1, (u8)(0x90 + cc), 0, R_DX, false)
 						: enc_rr(kind == 1 ? 4 : 8, 0, 1, (u8)(0x40 + cc),
 							 R_DX, R_SI, false);
-					struct enc both = a;
-					for (unsigned i = 0; i < b.n; i++)
-						enc_put(&both, b.b[i]);
-					struct xs s0;
-					rnd_state(&s0);
-					s0.r[R_AX] = rnd_val(size);
-					s0.r[R_BX] = rnd() & 3 ? rnd_val(size) : s0.r[R_AX];
-					s0.r[R_DX] = rnd_val(8);
-					s0.r[R_SI] = rnd_val(8);
-					struct xs h = s0;
-					host_run(both.b, both.n, &h);
-					struct xs e = s0;
-					emu_pair(&a, &b, &e, true);
-					T.gruns++;
-					if (memcmp(e.r, h.r, sizeof(h.r)) == 0 && !((e.fl ^ h.fl) & flags))
-						continue;
-					if (T.gfails++ == 0)
-						hex_bytes(T.gfirst, sizeof(T.gfirst), both.b, both.n);
+					check_seq(e, 2, &s0, flags, true);
 				}
 				group_end();
 			}
@@ -305,14 +295,12 @@ static void test_rotate_lazy(void)
 				unsigned size = sizes[si];
 				group_begin(name, size);
 				for (unsigned k = 0; k < N_CASES; k++) {
-					u8 op = size == 1 ? pr->op8 : pr->opv;
-					unsigned count = 1 + (unsigned)(rnd() % (size * 8 - 1));
-					unsigned rsize = sizes[rnd() % 4];
-					unsigned rcount = rnd() & 1 ? 1 : 1 + (unsigned)(rnd() % (rsize * 8 - 1));
+					struct xs s0;
 					struct enc e[3];
 					unsigned n = kind == 0 ? 2 : 3;
-					e[0] = enc_gen(size, 0, 0, op, pr->ext >= 0 ? (unsigned)pr->ext : R_BX,
-						       R_AX, false, count, (unsigned)pr->imm);
+					unsigned rsize = sizes[rnd() % 4];
+					unsigned rcount = rnd() & 1 ? 1 : 1 + (unsigned)(rnd() % (rsize * 8 - 1));
+					e[0] = producer_enc(pr, size, &s0);
 					e[1] = rotate(rsize, rcount);
 					/* OF is the last rotate's (defined for a count of 1); AF
 					 * the producer's (undefined after a shift). INC sets both. */
@@ -330,28 +318,7 @@ static void test_rotate_lazy(void)
 						if (pr->imm)
 							flags &= ~(u64)X86_EFLAGS_AF;
 					}
-					struct enc all = e[0];
-					for (unsigned j = 1; j < n; j++)
-						for (unsigned i = 0; i < e[j].n; i++)
-							enc_put(&all, e[j].b[i]);
-					struct xs s0;
-					rnd_state(&s0);
-					s0.r[R_AX] = rnd_val(size);
-					s0.r[R_BX] = rnd() & 3 ? rnd_val(size) : s0.r[R_AX];
-					s0.r[R_CX] = rnd_val(8);
-					s0.r[R_DX] = rnd_val(8);
-					struct xs h = s0;
-					host_run(all.b, all.n, &h);
-					for (int fast = 0; fast < 2; fast++) {
-						struct xs x = s0;
-						emu_seq(e, n, &x, fast);
-						T.gruns++;
-						if (memcmp(x.r, h.r, sizeof(h.r)) == 0 &&
-						    !((x.fl ^ h.fl) & flags))
-							continue;
-						if (T.gfails++ == 0)
-							hex_bytes(T.gfirst, sizeof(T.gfirst), all.b, all.n);
-					}
+					check_seq(e, n, &s0, flags, false);
 				}
 				group_end();
 			}
