@@ -23,8 +23,8 @@ insn_fn fast_jcc_after(const struct insn *prev, const struct insn *jcc, bool on)
  * address form of 64-bit DS/SS: fast_alu.c). */
 insn_fn fast_alu_variant(const struct insn *in, bool mem_ok);
 
-/* Handlers for SETcc, CMOVcc, IMUL, MOVZX, SHLX/SHRX/SARX and the NOPs in
- * register form, or NULL (fast_misc.c). */
+/* Handlers for SETcc, CMOVcc, IMUL, MUL, MOVZX, SHLX/SHRX/SARX, BZHI and the
+ * NOPs in register form, and LEA r32, or NULL (fast_misc.c). */
 insn_fn fast_misc_variant(const struct insn *in);
 
 /* Leave the fast path: the opcode table's handler with cpu->rip and
