@@ -72,6 +72,22 @@ static inline u64 cet_rdssp(void)
 	return ssp;
 }
 
+/* SSP read at CPL 0 with S_CET = SH_STK_EN set only around the RDSSPQ
+ * (a NOP while shadow stacks are off): one asm, so that no CALL or RET runs
+ * with shadow stacks on. 0x5a5a if RDSSPQ did not write (S_CET left 0). */
+static inline u64 cet_rdssp_sss(void)
+{
+	u64 ssp = 0x5a5a;
+	asm volatile("wrmsr\n\t"
+		     "rdsspq %[ssp]\n\t"
+		     "xor %%eax, %%eax\n\t"
+		     "wrmsr"
+		     : [ssp] "+r"(ssp)
+		     : "c"(MSR_IA32_S_CET), "a"((u32)CET_SHSTK_EN), "d"(0)
+		     : "memory");
+	return ssp;
+}
+
 /* Enable supervisor shadow stacks on the token at `token` (WRSS allowed):
  * PL0_SSP = token, S_CET = SH_STK_EN|WRSS_EN, SETSSBSY, in one asm so that
  * no CALL runs with S_CET on and SSP not yet set. Always inlined: see the

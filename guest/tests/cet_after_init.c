@@ -78,19 +78,6 @@ static void pull_init(int how)
 	       how ? "8042 command 0xFE" : "port 0x92 bit 0");
 }
 
-static u64 read_ssp(void)
-{
-	u64 ssp = 0x5a5a;
-	asm volatile("wrmsr\n\t"
-		     "rdsspq %[ssp]\n\t"
-		     "xor %%eax, %%eax\n\t"
-		     "wrmsr"
-		     : [ssp] "+r"(ssp)
-		     : "c"(MSR_IA32_S_CET), "a"((u32)CET_SHSTK_EN), "d"(0)
-		     : "memory");
-	return ssp;
-}
-
 static void check_state(const char *how)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++) {
@@ -103,7 +90,7 @@ static void check_state(const char *how)
 	report_tcg(xss == XSS_CET, "its system reset is a RESET",
 		   "8: after INIT by %s: XSS keeps %#llx (%#lx)", how, XSS_CET, xss);
 	cet_init();
-	u64 ssp = read_ssp();
+	u64 ssp = cet_rdssp_sss();
 	cet_exit();
 	report(ssp == 0, "8: after INIT by %s: SSP = 0 (RDSSPQ %#lx)", how, ssp);
 }

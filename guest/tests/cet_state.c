@@ -52,14 +52,7 @@ int main(void)
 	}
 
 	cet_init(); /* CR0.WP, CR4.CET */
-	u64 ssp = 0x5a5a;
-	asm volatile("wrmsr\n\t"
-		     "rdsspq %[ssp]\n\t"
-		     "xor %%eax, %%eax\n\t"
-		     "wrmsr"
-		     : [ssp] "+r"(ssp)
-		     : "c"(MSR_IA32_S_CET), "a"((u32)CET_SHSTK_EN), "d"(0)
-		     : "memory");
+	u64 ssp = cet_rdssp_sss();
 	cet_exit();
 	report(ssp == 0, "7: SSP = 0 after RESET (RDSSPQ %#lx)", ssp);
 	return report_summary();
