@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "cpu/cpu.h"
+#include "paging_cpu.h"
 #include "unit.h"
 
 #define RAM (16u << 20)
@@ -40,22 +41,12 @@ static void build_tables(u64 pt_flags_default)
 
 static struct cpu *new_cpu(struct accel_env *env)
 {
-	struct cpu *cpu;
 	memset(env, 0, sizeof(*env));
 	bus_init(&mmio, "mmio");
 	env->mmio = &mmio;
 	env->ram = ram;
 	env->ram_size = RAM;
-	if (cpu_create(&cpu, env))
-		abort();
-	cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
-	cpu->cr4 = X86_CR4_PAE;
-	cpu->efer = EFER_LME | EFER_LMA | EFER_NXE;
-	cpu->cr3 = PML4;
-	cpu->cpl = 0;
-	cpu_update_mmu_idx(cpu);
-	cpu_tlb_flush(cpu);
-	return cpu;
+	return paging_cpu(env, PML4);
 }
 
 struct result {

@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "cpu/cpu.h"
 #include "mem.h"
+#include "paging_cpu.h"
 #include "unit.h"
 
 #define GIB (1ull << 30)
@@ -66,7 +67,6 @@ static void build_tables(void)
 
 static struct cpu *new_cpu(struct accel_env *env)
 {
-	struct cpu *cpu;
 	memset(env, 0, sizeof(*env));
 	bus_init(&mmio, "mmio");
 	struct bus_range r = { "lapic", LAPIC, 0x1000, 1 | 2 | 4 | 8, probe_read, probe_write, &lapic };
@@ -76,16 +76,7 @@ static struct cpu *new_cpu(struct accel_env *env)
 	env->ram = ram.base;
 	env->ram_size = ram.size;
 	env->ram_high = ram.high;
-	if (cpu_create(&cpu, env))
-		abort();
-	cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP;
-	cpu->cr4 = X86_CR4_PAE;
-	cpu->efer = EFER_LME | EFER_LMA | EFER_NXE;
-	cpu->cr3 = PML4;
-	cpu->cpl = 0;
-	cpu_update_mmu_idx(cpu);
-	cpu_tlb_flush(cpu);
-	return cpu;
+	return paging_cpu(env, PML4);
 }
 
 static void test_high_ram(struct cpu *cpu)
