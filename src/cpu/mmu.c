@@ -292,42 +292,44 @@ static size_t tag_of(unsigned acc)
 	return (acc & ACC_WRITE) ? offsetof(struct tlb_entry, wtag) : offsetof(struct tlb_entry, rtag);
 }
 
-const struct tlb_entry *cpu_tlb_find(struct cpu *cpu, u64 la, bool write)
+/* The victim of the current class whose tag at offset `tag` names la's
+ * page, or NULL. */
+static struct tlb_entry *victim_find(struct cpu *cpu, u64 la, size_t tag)
 {
-	u64 page = la & ~0xfffull;
-	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
-	if ((write ? e->wtag : e->rtag) == page)
-		return e;
 	if (cpu->mmu_idx == MMU_SLOW)
 		return NULL;
-	const struct tlb_entry *v = cpu->victim[cpu->mmu_idx];
+	u64 page = la & ~0xfffull;
+	struct tlb_entry *v = cpu->victim[cpu->mmu_idx];
 	for (unsigned i = 0; i < TLB_VICTIMS; i++)
-		if ((write ? v[i].wtag : v[i].rtag) == page)
+		if (*(const u64 *)((const u8 *)&v[i] + tag) == page)
 			return &v[i];
 	return NULL;
+}
+
+const struct tlb_entry *cpu_tlb_find(struct cpu *cpu, u64 la, bool write)
+{
+	size_t tag = tag_of(write ? ACC_WRITE : ACC_READ);
+	const struct tlb_entry *e = cpu_tlb_entry(cpu, la);
+	if (*(const u64 *)((const u8 *)e + tag) == (la & ~0xfffull))
+		return e;
+	return victim_find(cpu, la, tag);
 }
 
 /* Host address of the size bytes at la (inside one page) through a victim
  * that serves an access of kind acc, swapped into the TLB; or NULL. */
 static u8 *victim_hit(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 {
-	if (cpu->mmu_idx == MMU_SLOW || (acc & (ACC_USER | ACC_SUPER)) ||
-	    (la & 0xfff) > 0x1000 - size)
+	if ((acc & (ACC_USER | ACC_SUPER)) || (la & 0xfff) > 0x1000 - size)
 		return NULL;
-	size_t tag = tag_of(acc);
-	u64 page = la & ~0xfffull;
-	struct tlb_entry *v = cpu->victim[cpu->mmu_idx];
-	for (unsigned i = 0; i < TLB_VICTIMS; i++) {
-		if (*(const u64 *)((const u8 *)&v[i] + tag) != page)
-			continue;
-		struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
-		struct tlb_entry t = *e;
-		tlb_changed(cpu);
-		*e = v[i];
-		v[i] = t;
-		return tlb_ptr(e, la);
-	}
-	return NULL;
+	struct tlb_entry *v = victim_find(cpu, la, tag_of(acc));
+	if (!v)
+		return NULL;
+	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
+	struct tlb_entry t = *e;
+	tlb_changed(cpu);
+	*e = *v;
+	*v = t;
+	return tlb_ptr(e, la);
 }
 
 /* Fill the data TLB after a successful walk of an ordinary access. */
