@@ -22,11 +22,13 @@
 #include "cet.h"
 #include "decode.h"
 #include "fast.h"
+#include "jit.h"
 #include "ops.h"
 
 #define BLOCK_MAX 32
 #define BC_HASH_BITS 16
 #define BC_ARENA (64u << 20)
+#define JIT_ARENA (64u << 20)
 
 struct block {
 	u64 phys;  /* RAM offset (cpu_ram_offset) of the first byte */
@@ -35,6 +37,7 @@ struct block {
 	u8 code_size;
 	u8 n;
 	bool endbr; /* the first instruction is the mode-correct ENDBR (cet.h) */
+	insn_fn entry; /* runs the block: jit.c's code, or insn[0].exec */
 	/* The block that ran next last time, at link_rip, while the jump
 	 * cache's epoch was link_epoch: valid exactly when a jump-cache
 	 * entry would be, and cheaper to check. */
@@ -45,6 +48,7 @@ struct block {
 
 struct block_cache {
 	struct decode_table *dt;
+	struct jit *jit; /* NULL: no native code (CETVM_JIT=0, or no memory) */
 	u8 *arena;
 	size_t used;
 	struct block *table[1u << BC_HASH_BITS];
@@ -113,7 +117,11 @@ int exec_cache_create(struct cpu *cpu)
 		return -1;
 	bc->dt = decode_table_create();
 	bc->arena = malloc(BC_ARENA);
+	const char *env = getenv("CETVM_JIT");
+	if (!env || strcmp(env, "0") != 0)
+		bc->jit = jit_create(JIT_ARENA);
 	if (!bc->dt || !bc->arena) {
+		jit_destroy(bc->jit);
 		decode_table_destroy(bc->dt);
 		free(bc->arena);
 		free(bc);
@@ -128,6 +136,7 @@ void exec_cache_destroy(struct cpu *cpu)
 	if (!cpu->bc)
 		return;
 	decode_table_destroy(cpu->bc->dt);
+	jit_destroy(cpu->bc->jit);
 	free(cpu->bc->arena);
 	free(cpu->bc);
 	cpu->bc = NULL;
@@ -145,6 +154,8 @@ void exec_cache_flush(struct cpu *cpu)
 	memset(cpu->bc->table, 0, sizeof(cpu->bc->table));
 	memset(cpu->code_pages, 0, (cpu->ram_size + 0xfff) >> 12);
 	cpu->bc->used = 0;
+	if (cpu->bc->jit)
+		jit_reset(cpu->bc->jit);
 }
 
 void cpu_code_written(struct cpu *cpu, u64 pfn)
@@ -211,7 +222,7 @@ static void mark_code_page(struct cpu *cpu, u64 pfn)
 static struct block *alloc_block(struct cpu *cpu)
 {
 	size_t need = sizeof(struct block) + (BLOCK_MAX + 1) * sizeof(struct insn);
-	if (cpu->bc->used + need > BC_ARENA)
+	if (cpu->bc->used + need > BC_ARENA || (cpu->bc->jit && !jit_room(cpu->bc->jit)))
 		exec_cache_flush(cpu);
 	struct block *b = (struct block *)(cpu->bc->arena + cpu->bc->used);
 	return b;
@@ -312,6 +323,12 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 	}
 	exec_set_terminator(&b->insn[b->n]);
 	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
+	b->entry = b->insn[0].exec;
+	if (cs == 8 && cpu->bc->jit) {
+		insn_fn fn = jit_compile(cpu->bc->jit, b->insn, b->n);
+		if (fn)
+			b->entry = fn;
+	}
 	cpu->bc->used += sizeof(struct block) + (b->n + 1) * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
@@ -370,14 +387,15 @@ static struct block *next_block(struct cpu *cpu, struct block *prev)
 	return b;
 }
 
-/* Run the instructions of a block from in, which must be its first or
- * one[0]; returns the last one that ran. RIP stays implicit while a block
- * runs (cpu.h, insn_rip()): cpu->cur_block_rip must hold its address. */
+/* Run the instructions of a block through entry: from its first (entry is
+ * b->entry: jit.c's code, or the first exec) or from one[0] alone; returns
+ * the last one that ran. RIP stays implicit while a block runs (cpu.h,
+ * insn_rip()): cpu->cur_block_rip must hold its address. */
 static inline __attribute__((always_inline)) const struct insn *
-run_insns(struct cpu *cpu, const struct block *b, const struct insn *in)
+run_insns(struct cpu *cpu, const struct block *b, insn_fn entry, const struct insn *in)
 {
 	cpu->cur_block = b;
-	in->exec(cpu, in);
+	entry(cpu, in);
 	return cpu->cur_insn; /* insn_next() */
 }
 
@@ -395,7 +413,7 @@ static void run_first(struct cpu *cpu, const struct block *b)
 	one[0] = b->insn[0];
 	exec_set_terminator(&one[1]);
 	cpu->cur_block_rip = cpu->rip;
-	const struct insn *last = run_insns(cpu, b, one);
+	const struct insn *last = run_insns(cpu, b, one[0].exec, one);
 	cpu->cur_block = NULL;
 	cpu->icount += last->nth;
 	cpu->rip = end_rip(cpu, last);
@@ -427,7 +445,7 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 	u64 rip = cpu->rip;
 	for (;;) {
 		cpu->cur_block_rip = rip;
-		const struct insn *last = run_insns(cpu, b, b->insn);
+		const struct insn *last = run_insns(cpu, b, b->entry, b->insn);
 		cpu->icount += last->nth;
 		rip = end_rip(cpu, last);
 		if (unlikely(cpu->icount >= cpu->stop_at))

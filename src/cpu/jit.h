@@ -1,0 +1,40 @@
+/* jit.h: native code for 64-bit blocks (jit.c).
+ *
+ * A block's instructions, as build_block() prepared them, are translated
+ * into host code from the first one for as long as they are forms the
+ * translator knows (moves, loads and stores through a software-TLB hit,
+ * ALU operations, LEA, Jcc...). The code runs them the way their
+ * specialized handlers would, with the same lazy-flags record, and goes
+ * on through the exec handler of the first instruction it does not cover:
+ * at the end of what it translated, or wherever a fast path would fall
+ * back (a TLB miss, a page crossing...), with nothing of that instruction
+ * done. It never faults and never calls out, so the block stays exactly
+ * as precise as the interpreter's.
+ */
+#ifndef CETVM_JIT_H
+#define CETVM_JIT_H
+
+#include "cpu.h"
+
+struct jit;
+
+/* An arena of size bytes of executable memory, or NULL. */
+struct jit *jit_create(size_t size);
+void jit_destroy(struct jit *j);
+
+/* Forget all code (when the block cache is flushed). */
+void jit_reset(struct jit *j);
+
+/* True if the arena has room for one more block's code. */
+bool jit_room(const struct jit *j);
+
+/* An exec handler for insn[0] of a block of n instructions of 64-bit code
+ * (terminator at insn[n]) that runs the block natively as far as it can;
+ * NULL if it would cover no instruction. The insns must stay where they
+ * are for as long as the code is used. */
+insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n);
+
+/* Host bytes of code produced so far (for -stats). */
+size_t jit_used(const struct jit *j);
+
+#endif

@@ -1,0 +1,515 @@
+/* jit_ops.c: host code for one instruction of a block (jit_int.h).
+ *
+ * Each translation does what the instruction's specialized handler does
+ * (fast_ops.c, fast_alu.c, fast_misc.c): the same register results, the
+ * same lazy-flags record, the same software-TLB checks, with the fallback
+ * (the instruction's own exec) taken before anything is written. ALU
+ * operations run on the host at their own size, so the host flags are the
+ * guest's until the next instruction changes them: a Jcc, SETcc or CMOVcc
+ * right after its producer tests them directly.
+ */
+#include "cet.h"
+#include "jit_int.h"
+#include "ops.h"
+
+static bool mem_ok(const struct insn *in)
+{
+	return (in->flags & IF_MEM) && in->addrsize == 8 &&
+	       (in->seg == SEG_DS || in->seg == SEG_SS);
+}
+
+/* A byte register that is AH..BH stays with the generic handlers. */
+static bool byte_ok(const struct insn *in, unsigned reg)
+{
+	return (in->flags & IF_REX) || reg < 4;
+}
+
+static struct x64_m greg(unsigned r)
+{
+	return xm(XDI, OFF_R(r));
+}
+
+static const struct x64_m host_ptr = { X8, X_NOREG, 0, 0 };
+
+/* dst := the `size` bytes at m, zero-extended to 64 bits. */
+static void load_zx(struct x64 *e, unsigned size, unsigned dst, struct x64_m m)
+{
+	switch (size) {
+	case 1: x64_rm(e, 4, XOP_MOVZX8, dst, m); break;
+	case 2: x64_rm(e, 4, XOP_MOVZX16, dst, m); break;
+	case 4: x64_rm(e, 4, XOP_MOV_LD, dst, m); break;
+	default: x64_rm(e, 8, XOP_MOV_LD, dst, m); break;
+	}
+}
+
+static void store(struct x64 *e, unsigned size, unsigned src, struct x64_m m)
+{
+	x64_rm(e, size, size == 1 ? XOP_MOV_ST - 1 : XOP_MOV_ST, src, m);
+}
+
+static u64 at_size(u64 v, unsigned size)
+{
+	return size == 8 ? v : v & size_mask(size);
+}
+
+static bool flags_live(const struct jit_tr *t)
+{
+	return t->flags_of >= 0 && (unsigned)t->flags_of + 1 == t->k;
+}
+
+/* The host flags decide condition cc as the guest's lazy flags would. */
+static bool cond_live(const struct jit_tr *t, unsigned cc)
+{
+	unsigned c = cc >> 1;
+	return flags_live(t) && !(t->of_differs && (c == 0 || c == 6 || c == 7));
+}
+
+/* Instruction k sets the host flags as the guest's (see cond_live()). */
+static void flags_set(struct jit_tr *t, bool of_differs)
+{
+	t->flags_of = (int)t->k;
+	t->of_differs = of_differs;
+}
+
+/* Instruction k leaves the host flags alone. */
+static void flags_kept(struct jit_tr *t)
+{
+	if (flags_live(t))
+		t->flags_of = (int)t->k;
+}
+
+/* ---- moves ---- */
+
+enum { X_ZERO, X_SIGN };
+
+static enum jit_result tr_load(struct jit_tr *t, const struct insn *in, unsigned size,
+			       unsigned ext)
+{
+	struct x64 *e = &t->e;
+	jit_ea(t, in);
+	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, rtag));
+	if (ext == X_ZERO)
+		load_zx(e, size, XCX, host_ptr);
+	else
+		x64_rm(e, 8, size == 1 ? XOP_MOVSX8 : size == 2 ? XOP_MOVSX16 : XOP_MOVSXD, XCX,
+		       host_ptr);
+	x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
+	return JIT_OK;
+}
+
+static enum jit_result tr_store(struct jit_tr *t, const struct insn *in, bool imm)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	jit_ea(t, in);
+	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, wtag));
+	if (imm) {
+		x64_mi(e, size, size == 1 ? XOP_MOV_MI - 1 : XOP_MOV_MI, 0, host_ptr, (u32)in->imm,
+		       size == 1 ? 1 : 4);
+	} else {
+		x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->reg));
+		store(e, size, XCX, host_ptr);
+	}
+	return JIT_OK;
+}
+
+/* The loads and stores of fast_ops.c's load_variant() and store_variant(). */
+static enum jit_result tr_mem_move(struct jit_tr *t, const struct insn *in)
+{
+	unsigned size = in->opsize;
+	bool wide = size == 4 || size == 8;
+	if (in->fn == op_mov_r_rm && wide)
+		return tr_load(t, in, size, X_ZERO);
+	if (in->fn == op_movzx_b && wide)
+		return tr_load(t, in, 1, X_ZERO);
+	if (in->fn == op_movzx_w && wide)
+		return tr_load(t, in, 2, X_ZERO);
+	if (in->fn == op_movsx_b && size == 8)
+		return tr_load(t, in, 1, X_SIGN);
+	if (in->fn == op_movsx_w && size == 8)
+		return tr_load(t, in, 2, X_SIGN);
+	if (in->fn == op_movsxd && size == 8)
+		return tr_load(t, in, 4, X_SIGN);
+	if (in->fn == op_mov_rm_r && (size != 1 || byte_ok(in, in->reg)))
+		return tr_store(t, in, false);
+	if (in->fn == op_mov_rm_imm && size != 2)
+		return tr_store(t, in, true);
+	return JIT_NO;
+}
+
+/* dst := src (a register), 64 bits or 32 zero-extended. */
+static void move_rr(struct x64 *e, unsigned size, unsigned dst, unsigned src)
+{
+	load_zx(e, size, XCX, greg(src));
+	x64_rm(e, 8, XOP_MOV_ST, XCX, greg(dst));
+}
+
+static void move_ri(struct x64 *e, unsigned dst, u64 v)
+{
+	if ((u64)(s64)(s32)v == v) {
+		x64_mi(e, 8, XOP_MOV_MI, 0, greg(dst), (u32)v, 4);
+	} else {
+		x64_mov_imm(e, XCX, v);
+		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(dst));
+	}
+}
+
+static enum jit_result tr_reg_move(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	if (size != 4 && size != 8)
+		return JIT_NO;
+	if (in->fn == op_mov_rm_r)
+		move_rr(e, size, in->rm, in->reg);
+	else if (in->fn == op_mov_r_rm)
+		move_rr(e, size, in->reg, in->rm);
+	else if (in->fn == op_mov_rm_imm)
+		move_ri(e, in->rm, at_size(in->imm, size));
+	else if (in->fn == op_mov_r_imm)
+		move_ri(e, in->reg, at_size(in->imm, size));
+	else if (in->fn == op_movzx_b && byte_ok(in, in->rm))
+		move_rr(e, 1, in->reg, in->rm);
+	else if (in->fn == op_movzx_w)
+		move_rr(e, 2, in->reg, in->rm);
+	else if (in->fn == op_movsxd && size == 8) {
+		x64_rm(e, 8, XOP_MOVSXD, XCX, greg(in->rm));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
+	} else
+		return JIT_NO;
+	flags_kept(t);
+	return JIT_OK;
+}
+
+static enum jit_result tr_lea(struct jit_tr *t, const struct insn *in)
+{
+	if (in->addrsize != 8 || (in->opsize != 8 && in->opsize != 4))
+		return JIT_NO;
+	bool kept = jit_ea(t, in);
+	if (in->opsize == 4)
+		x64_rr(&t->e, 4, XOP_MOV_ST, XAX, XAX); /* mov eax, eax */
+	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	if (kept)
+		flags_kept(t);
+	return JIT_OK;
+}
+
+/* ---- ALU: ADD OR AND SUB XOR CMP TEST (fast_alu.c) ---- */
+
+struct alu {
+	insn_fn fn[4]; /* generic handlers: rm,r  r,rm  rm,imm  A,imm */
+	u8 digit;      /* the host operation (SUB for CMP, AND for TEST) */
+	bool writes;
+	enum cc_op cc;
+};
+
+static const struct alu alus[] = {
+	{ { op_add_rm_r, op_add_r_rm, op_add_rm_imm, op_add_a_imm }, 0, true, CC_ADD },
+	{ { op_or_rm_r, op_or_r_rm, op_or_rm_imm, op_or_a_imm }, 1, true, CC_LOGIC },
+	{ { op_and_rm_r, op_and_r_rm, op_and_rm_imm, op_and_a_imm }, 4, true, CC_LOGIC },
+	{ { op_sub_rm_r, op_sub_r_rm, op_sub_rm_imm, op_sub_a_imm }, 5, true, CC_SUB },
+	{ { op_xor_rm_r, op_xor_r_rm, op_xor_rm_imm, op_xor_a_imm }, 6, true, CC_LOGIC },
+	{ { op_cmp_rm_r, op_cmp_r_rm, op_cmp_rm_imm, op_cmp_a_imm }, 5, false, CC_SUB },
+	{ { op_test_rm_r, NULL, op_test_rm_imm, op_test_a_imm }, 4, false, CC_LOGIC },
+};
+
+enum { K_RM_R, K_R_RM, K_RM_IMM, K_A_IMM };
+
+/* The record of fast_alu.c's record(): dst = RAX, src = RDX, src2 = RCX. */
+static void record(struct x64 *e, enum cc_op cc, unsigned size)
+{
+	_Static_assert(sizeof(enum cc_op) == 4, "cc_op is an int");
+	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), cc, 4);
+	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), size, 1);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_dst)));
+	if (cc != CC_LOGIC) {
+		x64_rm(e, 8, XOP_MOV_ST, XDX, xm(XDI, OFF(cc_src)));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, xm(XDI, OFF(cc_src2)));
+	}
+}
+
+static bool alu_ok(const struct insn *in, unsigned kind, bool mem)
+{
+	unsigned size = in->opsize;
+	if (size != 1 && size != 4 && size != 8)
+		return false;
+	if (mem && !mem_ok(in))
+		return false;
+	if (size == 1 && kind < K_RM_IMM && !byte_ok(in, in->reg))
+		return false;
+	return !(size == 1 && !mem && kind != K_A_IMM && !byte_ok(in, in->rm));
+}
+
+static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const struct alu *a,
+			      unsigned kind)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	bool mem = (in->flags & IF_MEM) && kind != K_A_IMM;
+	if (!alu_ok(in, kind, mem))
+		return JIT_NO;
+	struct x64_m rm = mem ? host_ptr : greg(in->rm), first, second;
+	if (mem) {
+		bool w = a->writes && kind != K_R_RM;
+		jit_ea(t, in);
+		jit_tlb(t, size, w ? (s32)offsetof(struct tlb_entry, wtag)
+				   : (s32)offsetof(struct tlb_entry, rtag));
+	}
+	first = kind == K_R_RM ? greg(in->reg) : kind == K_A_IMM ? greg(R_AX) : rm;
+	second = kind == K_RM_R ? greg(in->reg) : rm;
+	load_zx(e, size, XCX, first);
+	if (kind >= K_RM_IMM)
+		x64_mov_imm(e, XDX, at_size(in->imm, size));
+	else
+		load_zx(e, size, XDX, second);
+	x64_rr(e, size == 8 ? 8 : 4, XOP_MOV_ST, XCX, XAX);          /* mov eax, ecx */
+	x64_rr(e, size, (u32)a->digit << 3 | (size == 1 ? 0 : 1), XDX, XAX); /* op */
+	record(e, a->cc, size);
+	flags_set(t, false);
+	if (a->writes && kind != K_R_RM && mem)
+		store(e, size, XAX, host_ptr);
+	else if (a->writes) /* a register: 32-bit results zero-extended */
+		store(e, size == 4 ? 8 : size, XAX, kind == K_R_RM ? greg(in->reg) : first);
+	return JIT_OK;
+}
+
+/* A 32-bit result is written whole (zero-extended); into memory, 4 bytes. */
+static enum jit_result tr_alu_any(struct jit_tr *t, const struct insn *in)
+{
+	for (unsigned op = 0; op < sizeof(alus) / sizeof(alus[0]); op++)
+		for (unsigned kind = 0; kind < 4; kind++)
+			if (alus[op].fn[kind] && in->fn == alus[op].fn[kind])
+				return tr_alu(t, in, &alus[op], kind);
+	return JIT_NO;
+}
+
+/* ---- shifts, multiplication, the stack ---- */
+
+/* SHL/SHR/SAR r32/r64 by 1 or an immediate (fast_ops.c, shift_reg()): the
+ * record is dst = result, src = count, src2 = operand. A count of 0
+ * changes no flags: the exit. */
+static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize, digit;
+	enum cc_op cc;
+	if (in->fn == op_shl)
+		digit = 4, cc = CC_SHL;
+	else if (in->fn == op_shr)
+		digit = 5, cc = CC_SHR;
+	else if (in->fn == op_sar)
+		digit = 7, cc = CC_SAR;
+	else
+		return JIT_NO;
+	if ((size != 4 && size != 8) || (in->op != 0xc1 && in->op != 0xd1))
+		return JIT_NO;
+	unsigned c = (in->op == 0xd1 ? 1u : (unsigned)in->imm) & (size == 8 ? 63u : 31u);
+	if (c == 0)
+		return JIT_NO;
+	load_zx(e, size, XCX, greg(in->rm));
+	x64_rr(e, size, XOP_MOV_ST, XCX, XAX);
+	x64_ri(e, size, XOP_SHIFT_I, digit, XAX, c, 1);
+	x64_mov_imm(e, XDX, c);
+	record(e, cc, size);
+	flags_set(t, c != 1); /* OF is defined for a count of 1 only */
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	return JIT_OK;
+}
+
+/* SHLX/SHRX/SARX r, r, r (fast_misc.c): the host's shift by CL masks the
+ * count the same way; the flags it sets are not the guest's. */
+static enum jit_result tr_shiftx(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	unsigned digit = in->fn == op_shlx ? 4 : in->fn == op_shrx ? 5 : 7;
+	if ((in->flags & IF_MEM) || in->vex_l || in->vex_v >= 16 || (size != 4 && size != 8))
+		return JIT_NO;
+	x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->vex_v));
+	load_zx(e, size, XAX, greg(in->rm));
+	x64_rr(e, size, 0xd3, digit, XAX);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	return JIT_OK;
+}
+
+/* IMUL r, r (0F AF): the truncated product, CF = OF = "did not fit":
+ * CC_MUL with src = that. The other flags are undefined on the host. */
+static enum jit_result tr_imul(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	if ((in->flags & IF_MEM) || (size != 4 && size != 8))
+		return JIT_NO;
+	load_zx(e, size, XAX, greg(in->reg));
+	x64_rm(e, size, 0x0faf, XAX, greg(in->rm));
+	x64_rr(e, 1, XOP_SETCC + 0, 0, XDX);   /* seto dl */
+	x64_rr(e, 4, XOP_MOVZX8, XDX, XDX);
+	x64_mov_imm(e, XCX, 0);
+	record(e, CC_MUL, size);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	return JIT_OK;
+}
+
+/* RAX := RSP + delta, R8 := its host address through the stack's page
+ * cache (cpu.h, cpu_stack_host()), or the exit. */
+static void stack_slot(struct jit_tr *t, s32 delta)
+{
+	struct x64 *e = &t->e;
+	x64_rm(e, 8, XOP_MOV_LD, XAX, greg(R_SP));
+	if (delta)
+		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, delta));
+	x64_rr(e, 8, XOP_MOV_ST, XAX, XCX);
+	x64_ri(e, 8, XOP_GRP1, 4, XCX, (u32)~0xff8u, 4);
+	x64_rm(e, 8, 0x3b, XCX, xm(XDI, OFF(sp_cache.page)));
+	jit_exit_if(t, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X8, xm(XDI, OFF(sp_cache.addend)));
+	x64_rr(e, 8, XOP_ALU_RM_R, XAX, X8);
+}
+
+static enum jit_result tr_push_pop(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	if (in->opsize != 8)
+		return JIT_NO;
+	if (in->fn == op_push_r) {
+		stack_slot(t, -8);
+		x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->reg)); /* PUSH RSP: the old value */
+		x64_rm(e, 8, XOP_MOV_ST, XCX, host_ptr);
+		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
+	} else {
+		stack_slot(t, 0);
+		x64_rm(e, 8, XOP_MOV_LD, XCX, host_ptr);
+		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
+		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg)); /* POP RSP: the value */
+	}
+	return JIT_OK;
+}
+
+/* ---- flags consumers and branches ---- */
+
+/* cpu->next_rip := the address `off` bytes after the block start, which
+ * must be canonical (else the exit: the handler raises #GP). */
+static void set_next_rip(struct jit_tr *t, s64 off, bool check)
+{
+	struct x64 *e = &t->e;
+	x64_rm(e, 8, XOP_MOV_LD, XAX, xm(XDI, OFF(cur_block_rip)));
+	if ((s32)off == off) {
+		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, (s32)off));
+	} else {
+		x64_mov_imm(e, XCX, (u64)off);
+		x64_rr(e, 8, XOP_ALU_RM_R, XCX, XAX);
+	}
+	if (check) {
+		x64_rr(e, 8, XOP_MOV_ST, XAX, XCX);
+		x64_ri(e, 8, XOP_SHIFT_I, 4, XCX, 16, 1); /* shl rcx, 16 */
+		x64_ri(e, 8, XOP_SHIFT_I, 7, XCX, 16, 1); /* sar rcx, 16 */
+		x64_rr(e, 8, 0x39, XAX, XCX);             /* cmp rcx, rax */
+		jit_exit_if(t, 5);
+	}
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(next_rip)));
+}
+
+/* The block ends at in, going on at `off` from the block start. */
+static enum jit_result leave(struct jit_tr *t, const struct insn *in, s64 off, bool check)
+{
+	set_next_rip(t, off, check);
+	jit_set_cur(t, in);
+	x64_ret(&t->e);
+	return JIT_END;
+}
+
+/* Jcc: taken, the block ends; not taken, it ends too if in is its last
+ * instruction, else it goes on (exec.c, follow()). */
+static enum jit_result tr_jcc(struct jit_tr *t, const struct insn *in)
+{
+	if (!cond_live(t, in->op & 0xf))
+		return JIT_NO;
+	u8 *not_taken = x64_jcc(&t->e, (in->op & 0xf) ^ 1);
+	leave(t, in, (s64)in->next_off + (s64)in->imm, true);
+	x64_patch(not_taken, t->e.p);
+	if (t->k + 1 == t->n)
+		return leave(t, in, in->next_off, false);
+	flags_kept(t);
+	return JIT_OK;
+}
+
+static enum jit_result tr_jmp(struct jit_tr *t, const struct insn *in)
+{
+	if (t->k + 1 < t->n) { /* followed: the block goes on at the target */
+		flags_kept(t);
+		return JIT_OK;
+	}
+	return leave(t, in, (s64)in->next_off + (s64)in->imm, true);
+}
+
+static enum jit_result tr_setcc_cmov(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned cc = in->op & 0xf, size = in->opsize;
+	if (!cond_live(t, cc) || (in->flags & IF_MEM))
+		return JIT_NO;
+	if (in->fn == op_setcc) {
+		if (!byte_ok(in, in->rm))
+			return JIT_NO;
+		x64_rm(e, 1, XOP_SETCC + cc, 0, greg(in->rm));
+	} else {
+		if (size != 4 && size != 8)
+			return JIT_NO;
+		load_zx(e, size, XCX, greg(in->reg));
+		x64_rm(e, size, XOP_CMOVCC + cc, XCX, greg(in->rm));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
+	}
+	flags_kept(t);
+	return JIT_OK;
+}
+
+/* ENDBR with the tracker idle and not suppressed at the current CPL changes
+ * nothing (fast_ops.c, endbr_idle()); otherwise the exit. */
+static enum jit_result tr_endbr(struct jit_tr *t)
+{
+	struct x64 *e = &t->e;
+	u32 busy = (u32)(CET_WAIT_ENDBR | CET_SUPPRESS);
+	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(cpl)), 3, 1); /* cmp byte [cpl], 3 */
+	u8 *sup = x64_jcc(e, 5);
+	x64_mi(e, 8, 0xf7, 0, xm(XDI, OFF(cet.u_cet)), busy, 4); /* test */
+	u8 *done = x64_jmp(e);
+	x64_patch(sup, e->p);
+	x64_mi(e, 8, 0xf7, 0, xm(XDI, OFF(cet.s_cet)), busy, 4);
+	x64_patch(done, e->p);
+	jit_exit_if(t, 5);
+	return JIT_OK;
+}
+
+enum jit_result jit_insn(struct jit_tr *t)
+{
+	const struct insn *in = &t->insn[t->k];
+	if (in->run & RUN_WRAPPED)
+		return JIT_NO;
+	if (in->fn == op_jcc)
+		return tr_jcc(t, in);
+	if (in->fn == op_setcc || in->fn == op_cmovcc)
+		return tr_setcc_cmov(t, in);
+	if (in->fn == op_jmp_rel)
+		return tr_jmp(t, in);
+	if (in->fn == op_nop || (in->fn == op_xchg_ax_r && in->reg == R_AX)) {
+		flags_kept(t);
+		return JIT_OK;
+	}
+	if (in->fn == op_endbr)
+		return tr_endbr(t);
+	if (in->fn == op_lea)
+		return tr_lea(t, in);
+	if (in->fn == op_shl || in->fn == op_shr || in->fn == op_sar)
+		return (in->flags & IF_MEM) ? JIT_NO : tr_shift(t, in);
+	if (in->fn == op_shlx || in->fn == op_shrx || in->fn == op_sarx)
+		return tr_shiftx(t, in);
+	if (in->fn == op_imul2)
+		return tr_imul(t, in);
+	if (in->fn == op_push_r || in->fn == op_pop_r)
+		return tr_push_pop(t, in);
+	enum jit_result r = tr_alu_any(t, in);
+	if (r != JIT_NO || (in->flags & IF_MEM) == 0)
+		return r != JIT_NO ? r : tr_reg_move(t, in);
+	return mem_ok(in) ? tr_mem_move(t, in) : JIT_NO;
+}
