@@ -23,28 +23,13 @@
 #include "decode.h"
 #include "fast.h"
 #include "jit.h"
+#include "block.h"
 #include "ops.h"
 
 #define BLOCK_MAX 32
 #define BC_HASH_BITS 16
 #define BC_ARENA (64u << 20)
 #define JIT_ARENA (64u << 20)
-
-struct block {
-	u64 phys;  /* RAM offset (cpu_ram_offset) of the first byte */
-	u64 phys2; /* RAM offset of the page of the bytes past the first page, or ~0 */
-	u32 gen, gen2;
-	u8 code_size;
-	u8 n;
-	bool endbr; /* the first instruction is the mode-correct ENDBR (cet.h) */
-	insn_fn entry; /* runs the block: jit.c's code, or insn[0].exec */
-	/* The block that ran next last time, at link_rip, while the jump
-	 * cache's epoch was link_epoch: valid exactly when a jump-cache
-	 * entry would be, and cheaper to check. */
-	struct block *link;
-	u64 link_rip, link_epoch;
-	struct insn insn[]; /* n of them, then a terminator */
-};
 
 struct block_cache {
 	struct decode_table *dt;
@@ -325,7 +310,7 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
 	b->entry = b->insn[0].exec;
 	if (cs == 8 && cpu->bc->jit) {
-		insn_fn fn = jit_compile(cpu->bc->jit, b->insn, b->n);
+		insn_fn fn = jit_compile_block(cpu->bc->jit, b);
 		if (fn)
 			b->entry = fn;
 	}
@@ -446,6 +431,7 @@ static struct block *run_chain(struct cpu *cpu, struct block *b)
 	for (;;) {
 		cpu->cur_block_rip = rip;
 		const struct insn *last = run_insns(cpu, b, b->entry, b->insn);
+		b = (struct block *)cpu->cur_block; /* native code may have gone on */
 		cpu->icount += last->nth;
 		rip = end_rip(cpu, last);
 		if (unlikely(cpu->icount >= cpu->stop_at))

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "block.h"
 #include "jit_int.h"
 
 /* The most code one block can take: BLOCK_MAX instructions of the
@@ -185,7 +186,96 @@ static void emit_exits(struct jit_tr *t)
 	}
 }
 
-insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n)
+/* run_chain()'s checks between blocks (exec.c): the deadline or an event,
+ * the link, the IBT tracker. On to the next block with RSI = its first
+ * instruction, as the run loop would call it. */
+static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
+{
+	struct x64 *e = &t->e;
+	const struct block *b = t->block;
+	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(icount)));
+	x64_rm(e, 8, XOP_LEA, XCX, xm(XCX, in->nth));
+	x64_rm(e, 8, 0x3b, XCX, xm(XDI, OFF(stop_at)));
+	back[0] = x64_jcc(e, 3);                                   /* jae */
+	x64_mov_imm(e, XDX, (u64)(uintptr_t)b);
+	x64_rm(e, 8, 0x3b, XAX, xm(XDX, (s32)offsetof(struct block, link_rip)));
+	back[1] = x64_jcc(e, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X8, xm(XDI, OFF(jc_epoch)));
+	x64_rm(e, 8, 0x3b, X8, xm(XDX, (s32)offsetof(struct block, link_epoch)));
+	back[2] = x64_jcc(e, 5);
+	x64_mi(e, 2, 0x83, 7, xm(XDI, OFF(ibt_track)), 0, 1);    /* cmp word, 0 */
+	back[3] = x64_jcc(e, 5);
+	x64_rm(e, 8, XOP_MOV_ST, XCX, xm(XDI, OFF(icount)));
+	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDX, (s32)offsetof(struct block, link)));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cur_block_rip)));
+	x64_rm(e, 8, XOP_MOV_ST, XDX, xm(XDI, OFF(cur_block)));
+	x64_rm(e, 8, XOP_LEA, XSI, xm(XDX, (s32)offsetof(struct block, insn)));
+	x64_rm(e, 8, XOP_JMP_RM, 4, xm(XDX, (s32)offsetof(struct block, entry)));
+}
+
+void jit_end_block(struct jit_tr *t, const struct insn *in)
+{
+	u8 *back[4] = { NULL, NULL, NULL, NULL };
+	if (t->block)
+		go_on(t, in, back);
+	for (unsigned i = 0; i < 4; i++)
+		x64_patch(back[i], t->e.p);
+	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(next_rip)));
+	jit_set_cur(t, in);
+	x64_ret(&t->e);
+}
+
+/* What a call-out's copy runs after the instruction: back to the code. */
+static void op_call_return(struct cpu *cpu, const struct insn *in)
+{
+	(void)cpu;
+	(void)in;
+}
+
+bool jit_call_out(struct jit_tr *t)
+{
+	struct x64 *e = &t->e;
+	const struct insn *in = &t->insn[t->k];
+	if (t->k + 1 >= t->n || (in->run & RUN_NEXT) || t->ncall == JIT_MAX_CALL)
+		return false;
+	x64_push(e, XDI); /* which also aligns the stack for the call */
+	t->call[t->ncall++] = (struct jit_call){ x64_mov_imm64_field(e, XSI), t->k };
+	x64_rm(e, 4, 0xff, 2, xm(XSI, 0)); /* call [rsi]: exec */
+	x64_pop(e, XDI);
+	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(brk)), 0, 1);
+	u8 *go_on = x64_jcc(e, 4); /* je */
+	jit_set_cur(t, in);
+	x64_ret(e);
+	x64_patch(go_on, e->p);
+	return true;
+}
+
+/* The copies the call-outs run: each instruction, then one whose exec
+ * returns. cpu_break() may make that one a terminator (exec.c) until the
+ * run loop attends, which is why they are writable data. */
+static void place_copies(struct jit_tr *t)
+{
+	struct x64 *e = &t->e;
+	e->p = (u8 *)(((uintptr_t)e->p + 15) & ~(uintptr_t)15);
+	size_t need = t->ncall * 2 * sizeof(struct insn);
+	if (e->full || (size_t)(e->end - e->p) < need) {
+		e->full = true;
+		return;
+	}
+	for (unsigned i = 0; i < t->ncall; i++) {
+		struct insn *copy = (struct insn *)(void *)e->p;
+		copy[0] = t->insn[t->call[i].k];
+		memset(&copy[1], 0, sizeof(copy[1]));
+		copy[1].exec = op_call_return;
+		uintptr_t at = (uintptr_t)copy;
+		if (t->call[i].field)
+			memcpy(t->call[i].field, &at, 8);
+		e->p += 2 * sizeof(struct insn);
+	}
+}
+
+static insn_fn compile(struct jit *j, const struct insn *insn, unsigned n,
+		       const struct block *b)
 {
 	if (!jit_room(j))
 		return NULL;
@@ -195,9 +285,10 @@ insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n)
 	u8 *start = j->mem + j->used;
 	t->e = (struct x64){ start, j->mem + j->size, false };
 	t->insn = insn;
+	t->block = b;
 	t->n = n;
 	t->flags_of = -1;
-	t->nfix = t->nstub = 0;
+	t->nfix = t->nstub = t->ncall = 0;
 	enum jit_result r = JIT_NO;
 	for (t->k = 0; t->k < n; t->k++)
 		if ((r = jit_insn(t)) != JIT_OK)
@@ -208,9 +299,20 @@ insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n)
 	for (unsigned i = 0; i < t->nstub; i++)
 		emit_stub(t, &t->stub[i]);
 	emit_exits(t);
+	place_copies(t);
 	bool ok = covered > 0 && !t->e.full;
 	if (ok)
 		j->used = (size_t)(t->e.p - j->mem + 15) & ~(size_t)15;
 	free(t);
 	return ok ? (insn_fn)(void *)start : NULL;
+}
+
+insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n)
+{
+	return compile(j, insn, n, NULL);
+}
+
+insn_fn jit_compile_block(struct jit *j, const struct block *b)
+{
+	return compile(j, b->insn, b->n, b);
 }

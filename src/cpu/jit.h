@@ -34,6 +34,14 @@ bool jit_room(const struct jit *j);
  * are for as long as the code is used. */
 insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n);
 
+/* jit_compile() for a block of the block cache: where the code ends the
+ * block with a branch it also goes on to the block linked after it, if
+ * that link holds and the run loop has nothing to attend to (exec.c,
+ * run_chain(), does the same checks). cpu->cur_block then names the
+ * block that ran last. */
+struct block;
+insn_fn jit_compile_block(struct jit *j, const struct block *b);
+
 /* Host bytes of code produced so far (for -stats). */
 size_t jit_used(const struct jit *j);
 

@@ -19,6 +19,7 @@
 
 #define JIT_MAX_FIX 256
 #define JIT_MAX_STUB 64
+#define JIT_MAX_CALL 32
 
 #define OFF_R(n) ((s32)(offsetof(struct cpu, r) + 8 * (unsigned)(n)))
 #define OFF(field) ((s32)offsetof(struct cpu, field))
@@ -36,10 +37,18 @@ struct jit_stub {
 	s32 tag;
 };
 
+/* An instruction run through its exec handler from a copy of it (jit.c,
+ * jit_call_out()): the field that gets the copy's address. */
+struct jit_call {
+	u8 *field;
+	unsigned k;
+};
+
 /* One block's translation. */
 struct jit_tr {
 	struct x64 e;
 	const struct insn *insn;
+	const struct block *block; /* or NULL: no going on to linked blocks */
 	unsigned n, k;     /* k: the instruction being translated */
 	int flags_of;      /* the instruction whose flags the host flags hold, or -1 */
 	bool of_differs;   /* ...except OF (a shift by more than 1) */
@@ -47,6 +56,8 @@ struct jit_tr {
 	unsigned nfix;
 	struct jit_stub stub[JIT_MAX_STUB];
 	unsigned nstub;
+	struct jit_call call[JIT_MAX_CALL];
+	unsigned ncall;
 };
 
 enum jit_result { JIT_NO, JIT_OK, JIT_END };
@@ -62,6 +73,13 @@ void jit_tlb(struct jit_tr *t, unsigned size, s32 tag_off);
 bool jit_ea(struct jit_tr *t, const struct insn *in);
 /* cpu->cur_insn := in. */
 void jit_set_cur(struct jit_tr *t, const struct insn *in);
+/* The block ends after in with the next RIP in RAX: on to the linked
+ * block, or back to the run loop. */
+void jit_end_block(struct jit_tr *t, const struct insn *in);
+
+/* Run instruction k through its exec handler and come back, or end the
+ * block there if it asked to stop (cpu_break()); false if it cannot be. */
+bool jit_call_out(struct jit_tr *t);
 
 /* jit_ops.c: translate t->insn[t->k]. */
 enum jit_result jit_insn(struct jit_tr *t);

@@ -388,9 +388,9 @@ static enum jit_result tr_push_pop(struct jit_tr *t, const struct insn *in)
 
 /* ---- flags consumers and branches ---- */
 
-/* cpu->next_rip := the address `off` bytes after the block start, which
- * must be canonical (else the exit: the handler raises #GP). */
-static void set_next_rip(struct jit_tr *t, s64 off, bool check)
+/* RAX := the address `off` bytes after the block start, which must be
+ * canonical (else the exit: the handler raises #GP). */
+static void next_rip(struct jit_tr *t, s64 off, bool check)
 {
 	struct x64 *e = &t->e;
 	x64_rm(e, 8, XOP_MOV_LD, XAX, xm(XDI, OFF(cur_block_rip)));
@@ -407,15 +407,13 @@ static void set_next_rip(struct jit_tr *t, s64 off, bool check)
 		x64_rr(e, 8, 0x39, XAX, XCX);             /* cmp rcx, rax */
 		jit_exit_if(t, 5);
 	}
-	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(next_rip)));
 }
 
 /* The block ends at in, going on at `off` from the block start. */
 static enum jit_result leave(struct jit_tr *t, const struct insn *in, s64 off, bool check)
 {
-	set_next_rip(t, off, check);
-	jit_set_cur(t, in);
-	x64_ret(&t->e);
+	next_rip(t, off, check);
+	jit_end_block(t, in);
 	return JIT_END;
 }
 
@@ -441,6 +439,65 @@ static enum jit_result tr_jmp(struct jit_tr *t, const struct insn *in)
 		return JIT_OK;
 	}
 	return leave(t, in, (s64)in->next_off + (s64)in->imm, true);
+}
+
+/* RCX must be canonical, else the exit (the handler's #GP). */
+static void check_canonical(struct jit_tr *t)
+{
+	struct x64 *e = &t->e;
+	x64_rr(e, 8, XOP_MOV_ST, XCX, XDX);
+	x64_ri(e, 8, XOP_SHIFT_I, 4, XDX, 16, 1); /* shl rdx, 16 */
+	x64_ri(e, 8, XOP_SHIFT_I, 7, XDX, 16, 1); /* sar rdx, 16 */
+	x64_rr(e, 8, 0x39, XCX, XDX);             /* cmp rdx, rcx */
+	jit_exit_if(t, 5);
+}
+
+/* With the shadow stack on, CALL and RET are the handlers' (their fast
+ * paths keep both stacks). */
+static void exit_if_shadow_stack(struct jit_tr *t)
+{
+	x64_mi(&t->e, 1, 0x80, 7, xm(XDI, OFF(sse_cur)), 0, 1); /* cmp byte, 0 */
+	jit_exit_if(t, 5);
+}
+
+/* CALL rel32 (fast_ops.c, call64()): the checks, then the push. */
+static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	s64 to = (s64)in->next_off + (s64)in->imm;
+	if (in->opsize != 8 || (s32)to != to)
+		return JIT_NO;
+	exit_if_shadow_stack(t);
+	stack_slot(t, -8);
+	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(cur_block_rip)));
+	x64_rm(e, 8, XOP_LEA, XCX, xm(XCX, (s32)to));
+	check_canonical(t);
+	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
+	x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
+	x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
+	if (t->k + 1 < t->n)
+		return JIT_OK; /* the block goes on at the target */
+	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
+	jit_end_block(t, in);
+	return JIT_END;
+}
+
+/* RET (C3): pop a canonical target. */
+static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	if (in->op != 0xc3 || in->opsize != 8)
+		return JIT_NO;
+	exit_if_shadow_stack(t);
+	stack_slot(t, 0);
+	x64_rm(e, 8, XOP_MOV_LD, XCX, host_ptr);
+	check_canonical(t);
+	x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
+	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
+	jit_end_block(t, in);
+	return JIT_END;
 }
 
 static enum jit_result tr_setcc_cmov(struct jit_tr *t, const struct insn *in)
@@ -481,7 +538,7 @@ static enum jit_result tr_endbr(struct jit_tr *t)
 	return JIT_OK;
 }
 
-enum jit_result jit_insn(struct jit_tr *t)
+static enum jit_result translate(struct jit_tr *t)
 {
 	const struct insn *in = &t->insn[t->k];
 	if (in->run & RUN_WRAPPED)
@@ -508,8 +565,20 @@ enum jit_result jit_insn(struct jit_tr *t)
 		return tr_imul(t, in);
 	if (in->fn == op_push_r || in->fn == op_pop_r)
 		return tr_push_pop(t, in);
+	if (in->fn == op_call_rel)
+		return tr_call(t, in);
+	if (in->fn == op_ret)
+		return tr_ret(t, in);
 	enum jit_result r = tr_alu_any(t, in);
 	if (r != JIT_NO || (in->flags & IF_MEM) == 0)
 		return r != JIT_NO ? r : tr_reg_move(t, in);
 	return mem_ok(in) ? tr_mem_move(t, in) : JIT_NO;
+}
+
+enum jit_result jit_insn(struct jit_tr *t)
+{
+	enum jit_result r = translate(t);
+	if (r == JIT_NO && jit_call_out(t))
+		return JIT_OK;
+	return r;
 }

@@ -165,3 +165,25 @@ void x64_ret(struct x64 *e)
 	if (room(e))
 		put8(e, 0xc3);
 }
+
+void x64_push(struct x64 *e, unsigned reg)
+{
+	if (room(e))
+		put8(e, 0x50 + (reg & 7));
+}
+
+void x64_pop(struct x64 *e, unsigned reg)
+{
+	if (room(e))
+		put8(e, 0x58 + (reg & 7));
+}
+
+u8 *x64_mov_imm64_field(struct x64 *e, unsigned reg)
+{
+	if (!room(e))
+		return NULL;
+	head(e, 8, 0xb8 + (reg & 7), (reg >> 3) & 1, false);
+	put32(e, 0);
+	put32(e, 0);
+	return e->p - 8;
+}

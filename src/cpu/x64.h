@@ -72,5 +72,9 @@ u8 *x64_jmp(struct x64 *e);
 /* Make the rel32 field at `field` reach `to`. */
 void x64_patch(u8 *field, const u8 *to);
 void x64_ret(struct x64 *e);
+void x64_push(struct x64 *e, unsigned reg); /* registers 0..7 */
+void x64_pop(struct x64 *e, unsigned reg);
+/* MOV reg, imm64 with the immediate left to fill in: returns its field. */
+u8 *x64_mov_imm64_field(struct x64 *e, unsigned reg);
 
 #endif
