@@ -14,6 +14,7 @@ int cpu_create(struct cpu **out, const struct accel_env *env)
 	u64 pages = (env->ram_size + 0xfff) >> 12;
 	if (!cpu)
 		return -ENOMEM;
+	cpu->n_touched = TLB_TOUCHED + 1; /* the first flush empties every entry */
 	/* Whole pages only: the TLB, the fetch path and the block decoder map
 	 * RAM a page at a time. */
 	if (!mem_layout_ok(env->ram_size, env->ram_high) || env->ram_size % 4096 ||

@@ -126,6 +126,7 @@ enum cc_op {
 /* Software TLB (mmu.c). One array per access class. */
 #define TLB_BITS 9
 #define TLB_SIZE (1u << TLB_BITS)
+#define TLB_TOUCHED 128
 /* Entries pushed out of the TLB, per class, searched on a miss (mmu.c). */
 #define TLB_VICTIMS 8
 /* MMU_SLOW never holds entries: every access takes the slow path (#AC checks). */
@@ -287,6 +288,10 @@ struct cpu {
 	u8 victim_next[MMU_COUNT];
 	struct itlb_entry itlb[2][TLB_SIZE]; /* [user] */
 	bool tlb_large; /* some entry came from a large page */
+	/* Entries filled since the last flush, which then clears just these
+	 * (cpu_tlb_touch()); more than TLB_TOUCHED: all of them. */
+	u16 tlb_touched[TLB_TOUCHED];
+	u16 n_touched;
 	struct page_cache sp_cache; /* RSP's page, writable (wtag) */
 	struct page_cache ss_cache; /* SSP's page, a shadow-stack page (sstag) */
 	u8 *ram;
@@ -599,6 +604,16 @@ static inline void store_le(u8 *p, unsigned size, u64 v)
 }
 
 /* The software-TLB entry for la in the current access class. */
+/* Note that entry i of TLB array `which` (a class of cpu->tlb, or
+ * MMU_COUNT + user for cpu->itlb) is being filled. */
+static inline void cpu_tlb_touch(struct cpu *cpu, unsigned which, unsigned i)
+{
+	if (cpu->n_touched < TLB_TOUCHED)
+		cpu->tlb_touched[cpu->n_touched] = (u16)(which << TLB_BITS | i);
+	if (cpu->n_touched <= TLB_TOUCHED)
+		cpu->n_touched++;
+}
+
 static inline const struct tlb_entry *cpu_tlb_entry(const struct cpu *cpu, u64 la)
 {
 	/* &tlb_cur[(la >> 12) % TLB_SIZE], with one shift fewer */

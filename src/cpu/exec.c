@@ -191,6 +191,7 @@ static u64 fetch_phys(struct cpu *cpu, u64 la)
 	u64 pa = cpu_ram_offset(cpu, cpu_translate(cpu, la, ACC_EXEC), 1);
 	if (pa >= cpu->ram_size)
 		return pa; /* not cached: executing outside RAM is refused below */
+	cpu_tlb_touch(cpu, MMU_COUNT + user, (la >> 12) & (TLB_SIZE - 1));
 	e->tag = la & ~0xfffull;
 	e->phys = pa & ~0xfffull;
 	return pa;

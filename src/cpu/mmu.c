@@ -327,6 +327,7 @@ static u8 *victim_hit(struct cpu *cpu, u64 la, unsigned size, unsigned acc)
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	struct tlb_entry t = *e;
 	tlb_changed(cpu);
+	cpu_tlb_touch(cpu, cpu->mmu_idx, (la >> 12) & (TLB_SIZE - 1));
 	*e = *v;
 	*v = t;
 	return tlb_ptr(e, la);
@@ -341,6 +342,7 @@ static void tlb_fill(struct cpu *cpu, u64 la, const struct walk *w)
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	bool user = cpu->mmu_idx == MMU_USER;
 	tlb_changed(cpu);
+	cpu_tlb_touch(cpu, cpu->mmu_idx, (la >> 12) & (TLB_SIZE - 1));
 	victim_push(cpu, e, page);
 	/* Protection keys with PKRU as it is now: a new PKRU flushes the TLB
 	 * (cpu_set_pkru()). */
@@ -369,6 +371,7 @@ static void tlb_fill_ss(struct cpu *cpu, u64 la, const struct walk *w)
 		return;
 	struct tlb_entry *e = &cpu->tlb[cpu->mmu_idx][(la >> 12) & (TLB_SIZE - 1)];
 	tlb_changed(cpu);
+	cpu_tlb_touch(cpu, cpu->mmu_idx, (la >> 12) & (TLB_SIZE - 1));
 	victim_push(cpu, e, page);
 	if (e->rtag != page)
 		e->rtag = ~0ull;
@@ -473,13 +476,32 @@ void cpu_phys_write(struct cpu *cpu, u64 pa, unsigned size, u64 v)
 	cpu_break(cpu); /* a device may have asked to stop */
 }
 
+/* Empty the entries filled since the last flush (cpu_tlb_touch()): the
+ * others are empty already. */
+static void clear_touched(struct cpu *cpu)
+{
+	for (unsigned k = 0; k < cpu->n_touched; k++) {
+		unsigned which = cpu->tlb_touched[k] >> TLB_BITS;
+		unsigned i = cpu->tlb_touched[k] & (TLB_SIZE - 1);
+		if (which < MMU_COUNT)
+			memset(&cpu->tlb[which][i], 0xff, sizeof(cpu->tlb[which][i]));
+		else
+			cpu->itlb[which - MMU_COUNT][i].tag = ~0ull;
+	}
+}
+
 void cpu_tlb_flush(struct cpu *cpu)
 {
 	cpu->jc_epoch++;
 	tlb_changed(cpu);
-	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
 	memset(cpu->victim, 0xff, sizeof(cpu->victim));
-	memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
+	if (cpu->n_touched > TLB_TOUCHED) {
+		memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
+		memset(cpu->itlb, 0xff, sizeof(cpu->itlb));
+	} else {
+		clear_touched(cpu);
+	}
+	cpu->n_touched = 0;
 	cpu->tlb_large = false;
 }
 

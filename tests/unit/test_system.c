@@ -97,7 +97,8 @@ static void test_cr3_efer(void)
 	report(!cpu_write_cr3(cpu, 1ull << 45), "CR3 bit above MAXPHYADDR (39)");
 	report(!cpu_write_cr3(cpu, PML4_PA | (1ull << 63)), "CR3 bit 63 without PCIDE");
 	cpu->cr4 |= X86_CR4_PCIDE;
-	cpu->tlb[MMU_SUP][5].rtag = 0x5000;
+	cpu->tlb[MMU_SUP][5].rtag = 0x5000; /* as a fill leaves it */
+	cpu_tlb_touch(cpu, MMU_SUP, 5);
 	report(cpu_write_cr3(cpu, PML4_PA | 5 | (1ull << 63)) && cpu->cr3 == (PML4_PA | 5),
 	       "CR3 bit 63 with PCIDE: no-flush hint, not stored");
 	report(cpu->tlb[MMU_SUP][5].rtag == ~0ull,
