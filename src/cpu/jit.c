@@ -126,6 +126,18 @@ bool jit_ea(struct jit_tr *t, const struct insn *in)
 	return false;
 }
 
+/* cpu_seg_lin() in 64-bit mode: FS and GS add their base. A non-canonical
+ * address never hits the TLB, whose tags are canonical: the exit then
+ * raises the fault. */
+void jit_la(struct jit_tr *t, const struct insn *in)
+{
+	jit_ea(t, in);
+	if (in->seg == SEG_FS || in->seg == SEG_GS)
+		x64_rm(&t->e, 8, 0x03, XAX,
+		       xm(XDI, OFF(seg) + (s32)(in->seg * sizeof(struct seg) +
+						offsetof(struct seg, base))));
+}
+
 /* cpu_tlb_entry() and tlb_hit() (cpu.h): RDX = the entry of RAX's page,
  * then one compare for an aligned access; a misaligned one that stays in
  * its page passes the stub's second compare. */
@@ -203,8 +215,16 @@ static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
 	x64_rm(e, 8, XOP_MOV_LD, X8, xm(XDI, OFF(jc_epoch)));
 	x64_rm(e, 8, 0x3b, X8, xm(XDX, (s32)offsetof(struct block, link_epoch)));
 	back[2] = x64_jcc(e, 5);
+	/* IBT: a WAIT only pending goes if the next block starts with ENDBR */
 	x64_mi(e, 2, 0x83, 7, xm(XDI, OFF(ibt_track)), 0, 1);    /* cmp word, 0 */
+	u8 *idle = x64_jcc(e, 4);
+	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_wait)), 0, 1);
 	back[3] = x64_jcc(e, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDX, (s32)offsetof(struct block, link)));
+	x64_mi(e, 1, 0x80, 7, xm(X9, (s32)offsetof(struct block, endbr)), 0, 1);
+	back[4] = x64_jcc(e, 4);
+	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(ibt_pending)), 0, 1);
+	x64_patch(idle, e->p);
 	x64_rm(e, 8, XOP_MOV_ST, XCX, xm(XDI, OFF(icount)));
 	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDX, (s32)offsetof(struct block, link)));
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cur_block_rip)));
@@ -215,10 +235,10 @@ static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
 
 void jit_end_block(struct jit_tr *t, const struct insn *in)
 {
-	u8 *back[4] = { NULL, NULL, NULL, NULL };
+	u8 *back[5] = { NULL, NULL, NULL, NULL, NULL };
 	if (t->block)
 		go_on(t, in, back);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		x64_patch(back[i], t->e.p);
 	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(next_rip)));
 	jit_set_cur(t, in);

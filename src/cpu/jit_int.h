@@ -51,7 +51,7 @@ struct jit_tr {
 	const struct block *block; /* or NULL: no going on to linked blocks */
 	unsigned n, k;     /* k: the instruction being translated */
 	int flags_of;      /* the instruction whose flags the host flags hold, or -1 */
-	bool of_differs;   /* ...except OF (a shift by more than 1) */
+	u8 flags_unlike;   /* ...except these (JIT_OF, JIT_CF: see jit_ops.c) */
 	struct jit_fix fix[JIT_MAX_FIX];
 	unsigned nfix;
 	struct jit_stub stub[JIT_MAX_STUB];
@@ -71,6 +71,8 @@ void jit_tlb(struct jit_tr *t, unsigned size, s32 tag_off);
 /* RAX := the effective address of in's memory operand (64-bit); false if
  * that changed the host flags. */
 bool jit_ea(struct jit_tr *t, const struct insn *in);
+/* RAX := the linear address of in's memory operand (64-bit mode). */
+void jit_la(struct jit_tr *t, const struct insn *in);
 /* cpu->cur_insn := in. */
 void jit_set_cur(struct jit_tr *t, const struct insn *in);
 /* The block ends after in with the next RIP in RAX: on to the linked

@@ -12,10 +12,10 @@
 #include "jit_int.h"
 #include "ops.h"
 
+/* A memory operand of 64-bit addressing (any segment of 64-bit mode). */
 static bool mem_ok(const struct insn *in)
 {
-	return (in->flags & IF_MEM) && in->addrsize == 8 &&
-	       (in->seg == SEG_DS || in->seg == SEG_SS);
+	return (in->flags & IF_MEM) && in->addrsize == 8 && in->seg <= SEG_GS;
 }
 
 /* A byte register that is AH..BH stays with the generic handlers. */
@@ -57,18 +57,22 @@ static bool flags_live(const struct jit_tr *t)
 	return t->flags_of >= 0 && (unsigned)t->flags_of + 1 == t->k;
 }
 
+/* Host flags that may not be the guest's: OF after a shift by more than 1
+ * (undefined), CF after INC/DEC (kept lazily by the guest, not the host). */
+enum { JIT_OF = 1, JIT_CF = 2 };
+
 /* The host flags decide condition cc as the guest's lazy flags would. */
 static bool cond_live(const struct jit_tr *t, unsigned cc)
 {
-	unsigned c = cc >> 1;
-	return flags_live(t) && !(t->of_differs && (c == 0 || c == 6 || c == 7));
+	static const u8 reads[8] = { JIT_OF, JIT_CF, 0, JIT_CF, 0, 0, JIT_OF, JIT_OF };
+	return flags_live(t) && !(t->flags_unlike & reads[cc >> 1]);
 }
 
-/* Instruction k sets the host flags as the guest's (see cond_live()). */
-static void flags_set(struct jit_tr *t, bool of_differs)
+/* Instruction k sets the host flags as the guest's, but `unlike`. */
+static void flags_set(struct jit_tr *t, unsigned unlike)
 {
 	t->flags_of = (int)t->k;
-	t->of_differs = of_differs;
+	t->flags_unlike = (u8)unlike;
 }
 
 /* Instruction k leaves the host flags alone. */
@@ -86,7 +90,7 @@ static enum jit_result tr_load(struct jit_tr *t, const struct insn *in, unsigned
 			       unsigned ext)
 {
 	struct x64 *e = &t->e;
-	jit_ea(t, in);
+	jit_la(t, in);
 	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, rtag));
 	if (ext == X_ZERO)
 		load_zx(e, size, XCX, host_ptr);
@@ -101,7 +105,7 @@ static enum jit_result tr_store(struct jit_tr *t, const struct insn *in, bool im
 {
 	struct x64 *e = &t->e;
 	unsigned size = in->opsize;
-	jit_ea(t, in);
+	jit_la(t, in);
 	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, wtag));
 	if (imm) {
 		x64_mi(e, size, size == 1 ? XOP_MOV_MI - 1 : XOP_MOV_MI, 0, host_ptr, (u32)in->imm,
@@ -251,7 +255,7 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 	struct x64_m rm = mem ? host_ptr : greg(in->rm), first, second;
 	if (mem) {
 		bool w = a->writes && kind != K_R_RM;
-		jit_ea(t, in);
+		jit_la(t, in);
 		jit_tlb(t, size, w ? (s32)offsetof(struct tlb_entry, wtag)
 				   : (s32)offsetof(struct tlb_entry, rtag));
 	}
@@ -265,7 +269,7 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 	x64_rr(e, size == 8 ? 8 : 4, XOP_MOV_ST, XCX, XAX);          /* mov eax, ecx */
 	x64_rr(e, size, (u32)a->digit << 3 | (size == 1 ? 0 : 1), XDX, XAX); /* op */
 	record(e, a->cc, size);
-	flags_set(t, false);
+	flags_set(t, 0);
 	if (a->writes && kind != K_R_RM && mem)
 		store(e, size, XAX, host_ptr);
 	else if (a->writes) /* a register: 32-bit results zero-extended */
@@ -311,7 +315,7 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 	x64_ri(e, size, XOP_SHIFT_I, digit, XAX, c, 1);
 	x64_mov_imm(e, XDX, c);
 	record(e, cc, size);
-	flags_set(t, c != 1); /* OF is defined for a count of 1 only */
+	flags_set(t, c != 1 ? JIT_OF : 0); /* OF: for a count of 1 only */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
 	return JIT_OK;
 }
@@ -347,6 +351,36 @@ static enum jit_result tr_imul(struct jit_tr *t, const struct insn *in)
 	x64_mov_imm(e, XCX, 0);
 	record(e, CC_MUL, size);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	return JIT_OK;
+}
+
+/* INC/DEC r64 (fast_ops.c, incdec64()): CF stays as the op before left
+ * it, lazily if that op is one CF can be kept from (cpu_cf_keepable(),
+ * which the exit leaves to the handler otherwise). */
+static enum jit_result tr_incdec(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	bool inc = in->fn == op_inc_rm;
+	if (in->opsize != 8 || (in->flags & IF_MEM))
+		return JIT_NO;
+	x64_rm(e, 4, XOP_MOV_LD, XAX, xm(XDI, OFF(cc_op)));
+	x64_mov_imm(e, XCX, CC_CF_KEPT | CC_CF_LAZY);
+	x64_rr(e, 4, 0x0fa3, XAX, XCX);                  /* bt ecx, eax */
+	jit_exit_if(t, 3);                               /* jnc */
+	x64_mov_imm(e, XCX, CC_CF_KEPT);
+	x64_rr(e, 4, 0x0fa3, XAX, XCX);
+	u8 *kept = x64_jcc(e, 2);                        /* jc */
+	x64_rm(e, 1, XOP_MOV_ST - 1, XAX, xm(XDI, OFF(cc_cf_op)));
+	x64_rm(e, 4, XOP_MOVZX8, XCX, xm(XDI, OFF(cc_size)));
+	x64_rm(e, 1, XOP_MOV_ST - 1, XCX, xm(XDI, OFF(cc_cf_size)));
+	x64_patch(kept, e->p);
+	x64_rm(e, 8, XOP_MOV_LD, XAX, greg(in->rm));
+	x64_rr(e, 8, 0xff, inc ? 0 : 1, XAX);            /* inc/dec rax */
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), inc ? CC_INC : CC_DEC, 4);
+	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), 8, 1);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_dst)));
+	flags_set(t, JIT_CF);
 	return JIT_OK;
 }
 
@@ -500,6 +534,39 @@ static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
 	return JIT_END;
 }
 
+/* CALL r64 and JMP r64 (fast_ops.c, indirect()): with IBT armed, the
+ * tracker's WAIT_FOR_ENDBRANCH is left pending for the run loop, or for
+ * jit_end_block(). NOTRACK, when IBT is armed, is the handler's. */
+static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool call)
+{
+	struct x64 *e = &t->e;
+	if (in->opsize != 8 || (in->flags & IF_MEM))
+		return JIT_NO;
+	if (in->flags & IF_NOTRACK) {
+		x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_arm)), 0, 1);
+		jit_exit_if(t, 5);
+	}
+	if (call) {
+		exit_if_shadow_stack(t);
+		stack_slot(t, -8);
+	}
+	x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->rm));
+	check_canonical(t);
+	if (call) {
+		x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
+		x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
+		x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
+		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
+	}
+	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_arm)), 0, 1);
+	u8 *off = x64_jcc(e, 4); /* je */
+	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(ibt_pending)), 1, 1);
+	x64_patch(off, e->p);
+	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
+	jit_end_block(t, in);
+	return JIT_END;
+}
+
 static enum jit_result tr_setcc_cmov(struct jit_tr *t, const struct insn *in)
 {
 	struct x64 *e = &t->e;
@@ -563,12 +630,16 @@ static enum jit_result translate(struct jit_tr *t)
 		return tr_shiftx(t, in);
 	if (in->fn == op_imul2)
 		return tr_imul(t, in);
+	if (in->fn == op_inc_rm || in->fn == op_dec_rm)
+		return tr_incdec(t, in);
 	if (in->fn == op_push_r || in->fn == op_pop_r)
 		return tr_push_pop(t, in);
 	if (in->fn == op_call_rel)
 		return tr_call(t, in);
 	if (in->fn == op_ret)
 		return tr_ret(t, in);
+	if (in->fn == op_call_rm || in->fn == op_jmp_rm)
+		return tr_indirect(t, in, in->fn == op_call_rm);
 	enum jit_result r = tr_alu_any(t, in);
 	if (r != JIT_NO || (in->flags & IF_MEM) == 0)
 		return r != JIT_NO ? r : tr_reg_move(t, in);
