@@ -5,59 +5,14 @@
  * strings, and the string instructions with REP/REPE/REPNE, both
  * directions, 64- and 32-bit address sizes, overlap and faults in the
  * middle. INS/OUTS run against a test port device (no host oracle). */
-#include "test_alu.h"
+#include "test_win.h"
 
 #include "bus.h"
 
 #define N_CASES 1500
-#define WIN_BYTES (WIN_PAGES * 4096u)
-#define RO_PAGE 9   /* read-only on both sides */
-#define NONE_PAGE 12 /* absent on both sides */
 
 static const unsigned sizes[4] = { 1, 2, 4, 8 };
 static u8 win_before[WIN_BYTES], win_host[WIN_BYTES];
-static int win_prot[WIN_PAGES];
-
-static void set_prot(unsigned k, int prot)
-{
-	win_prot[k] = prot;
-	win_protect(k, prot);
-}
-
-static void win_save(u8 *dst)
-{
-	for (unsigned k = 0; k < WIN_PAGES; k++)
-		if (win_prot[k] != PROT_NONE)
-			memcpy(dst + k * 4096, T.win + k * 4096, 4096);
-}
-
-static void win_load(const u8 *src)
-{
-	for (unsigned k = 0; k < WIN_PAGES; k++)
-		if (win_prot[k] & PROT_WRITE)
-			memcpy(T.win + k * 4096, src + k * 4096, 4096);
-}
-
-static void win_fill_random(void)
-{
-	for (unsigned k = 0; k < WIN_PAGES; k++)
-		if (win_prot[k] & PROT_WRITE)
-			for (unsigned i = 0; i < 4096; i += 8) {
-				u64 v = rnd();
-				memcpy(T.win + k * 4096 + i, &v, 8);
-			}
-}
-
-/* First differing byte of the accessible window, or -1. */
-static long win_diff(const u8 *a)
-{
-	for (unsigned k = 0; k < WIN_PAGES; k++)
-		if (win_prot[k] != PROT_NONE && memcmp(T.win + k * 4096, a + k * 4096, 4096))
-			for (unsigned i = 0; i < 4096; i++)
-				if (T.win[k * 4096 + i] != a[k * 4096 + i])
-					return (long)(k * 4096 + i);
-	return -1;
-}
 
 /* Host, then interpreter, from the same registers and memory. */
 static bool check_mem(const u8 *code, unsigned len, const struct xs *s, u64 flmask)
@@ -678,10 +633,7 @@ static void test_ins_outs(void)
 int main(void)
 {
 	harness_init();
-	for (unsigned k = 0; k < WIN_PAGES; k++)
-		win_prot[k] = PROT_READ | PROT_WRITE;
-	set_prot(RO_PAGE, PROT_READ);
-	set_prot(NONE_PAGE, PROT_NONE);
+	win_init();
 	for (int fast = 0; fast < 2; fast++) {
 		T.fast = fast;
 		test_alu_mem();
