@@ -256,7 +256,10 @@ bool jit_call_out(struct jit_tr *t)
 {
 	struct x64 *e = &t->e;
 	const struct insn *in = &t->insn[t->k];
-	if (t->k + 1 >= t->n || (in->run & RUN_NEXT) || t->ncall == JIT_MAX_CALL)
+	/* A branch (RUN_NEXT without the wrapper) ends its block: not here.
+	 * A wrapped handler's next_rip counts only if it stops the block. */
+	bool branch = (in->run & (RUN_NEXT | RUN_WRAPPED)) == RUN_NEXT;
+	if (t->k + 1 >= t->n || branch || t->ncall == JIT_MAX_CALL)
 		return false;
 	x64_push(e, XDI); /* which also aligns the stack for the call */
 	t->call[t->ncall++] = (struct jit_call){ x64_mov_imm64_field(e, XSI), t->k };

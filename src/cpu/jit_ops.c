@@ -609,7 +609,7 @@ static enum jit_result translate(struct jit_tr *t)
 {
 	const struct insn *in = &t->insn[t->k];
 	if (in->run & RUN_WRAPPED)
-		return JIT_NO;
+		return JIT_NO; /* not a form the fast handlers take either */
 	if (in->fn == op_jcc)
 		return tr_jcc(t, in);
 	if (in->fn == op_setcc || in->fn == op_cmovcc)
