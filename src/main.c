@@ -316,11 +316,27 @@ static int opt_machine(struct cli *c, const char *opt, const char *arg)
 	return 0;
 }
 
+/* -accel NAME[,jit=on|off] */
 static int opt_accel(struct cli *c, const char *opt, const char *arg)
 {
-	if (strchr(arg, ','))
-		return bad(opt, arg, "accelerator properties are not supported");
-	return set_accel(c, opt, arg, arg);
+	char name[16];
+	const char *props = strchr(arg, ',');
+	size_t len = props ? (size_t)(props - arg) : strlen(arg);
+	if (len >= sizeof(name))
+		return bad(opt, arg, "unknown accelerator (use emu or kvm)");
+	memcpy(name, arg, len);
+	name[len] = 0;
+	if (set_accel(c, opt, arg, name))
+		return -1;
+	if (!props)
+		return 0;
+	if (strcmp(c->cfg.accel, "emu"))
+		return bad(opt, arg, "kvm has no properties");
+	if (!strcmp(props, ",jit=off"))
+		c->cfg.no_jit = true;
+	else if (strcmp(props, ",jit=on"))
+		return bad(opt, arg, "unsupported property (use jit=on or jit=off)");
+	return 0;
 }
 
 static int opt_enable_kvm(struct cli *c, const char *opt, const char *arg)
@@ -496,6 +512,7 @@ static void usage(FILE *f)
 	      "                      port 0xe9 console (bytes written go to the chardev)\n"
 	      "  -machine accel=emu|kvm, -accel emu|kvm, -enable-kvm\n"
 	      "                      accelerator: cetvm's CPU (default) or /dev/kvm\n"
+	      "  -accel emu,jit=off  cetvm's CPU without native code: interpret only\n"
 	      "  -no-reboot          exit (status 2) on a guest triple fault\n"
 	      "  -trace cet|exc|unimpl[,...]\n"
 	      "                      log #CP evidence, exceptions, unimplemented features\n"

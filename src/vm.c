@@ -101,6 +101,7 @@ static int make_board(struct vm *vm)
 	vm->env.ram_size = vm->ram.size;
 	vm->env.ram_high = vm->ram.high;
 	vm->env.trace = cfg->trace;
+	vm->env.no_jit = cfg->no_jit;
 	return 0;
 }
 

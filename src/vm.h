@@ -20,6 +20,7 @@ struct vm_config {
 	int smp;            /* only 1 for now */
 	const char *cpu;    /* "-cpu" string, e.g. "max,-shstk"; default "max" */
 	const char *accel;  /* "emu" (default) or "kvm" */
+	bool no_jit;        /* -accel emu,jit=off: no native code (jit.c) */
 	bool serial_stdio;  /* COM1 on stdout/stdin (the default) */
 	bool debug_exit;    /* -device isa-debug-exit given */
 	u16 debug_exit_port;

@@ -157,6 +157,7 @@ struct accel_env {
 	volatile bool *stop;
 	/* -trace events (vm.h TRACE_*) the accelerator should log. */
 	unsigned trace;
+	bool no_jit; /* emu: interpret only, no native code */
 };
 
 struct vcpu;

@@ -33,7 +33,7 @@
 
 struct block_cache {
 	struct decode_table *dt;
-	struct jit *jit; /* NULL: no native code (CETVM_JIT=0, or no memory) */
+	struct jit *jit; /* NULL: no native code (-accel emu,jit=off) */
 	u8 *arena;
 	size_t used;
 	struct block *table[1u << BC_HASH_BITS];
@@ -102,9 +102,8 @@ int exec_cache_create(struct cpu *cpu)
 		return -1;
 	bc->dt = decode_table_create();
 	bc->arena = malloc(BC_ARENA);
-	const char *env = getenv("CETVM_JIT");
-	if (!env || strcmp(env, "0") != 0)
-		bc->jit = jit_create(JIT_ARENA);
+	if (!cpu->env->no_jit)
+		bc->jit = jit_create(JIT_ARENA); /* without it, interpreted */
 	if (!bc->dt || !bc->arena) {
 		jit_destroy(bc->jit);
 		decode_table_destroy(bc->dt);
