@@ -317,8 +317,13 @@ static insn_fn compile(struct jit *j, const struct insn *insn, unsigned n,
 		if ((r = jit_insn(t)) != JIT_OK)
 			break;
 	unsigned covered = t->k + (r == JIT_END);
-	if (r != JIT_END)
-		emit_exit(t, t->k); /* the rest of the block, or its terminator */
+	if (r == JIT_OK) { /* all of it: on at the address after the last */
+		x64_rm(&t->e, 8, XOP_MOV_LD, XAX, xm(XDI, OFF(cur_block_rip)));
+		x64_rm(&t->e, 8, XOP_LEA, XAX, xm(XAX, insn[n - 1].next_off));
+		jit_end_block(t, &insn[n - 1]);
+	} else if (r == JIT_NO) {
+		emit_exit(t, t->k); /* the rest of the block */
+	}
 	for (unsigned i = 0; i < t->nstub; i++)
 		emit_stub(t, &t->stub[i]);
 	emit_exits(t);
