@@ -305,9 +305,25 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 		digit = 7, cc = CC_SAR;
 	else
 		return JIT_NO;
-	if ((size != 4 && size != 8) || (in->op != 0xc1 && in->op != 0xd1))
+	if (size != 4 && size != 8)
 		return JIT_NO;
-	unsigned c = (in->op == 0xd1 ? 1u : (unsigned)in->imm) & (size == 8 ? 63u : 31u);
+	unsigned mask = size == 8 ? 63u : 31u;
+	if (in->op == 0xd3) { /* by CL, 0 after masking: the exit */
+		x64_rm(e, 4, XOP_MOV_LD, XCX, greg(R_CX));
+		x64_ri(e, 4, XOP_GRP1, 4, XCX, mask, 4);
+		jit_exit_if(t, 4);                       /* je */
+		x64_rr(e, 4, XOP_MOV_ST, XCX, XDX);      /* the count, for the record */
+		load_zx(e, size, XAX, greg(in->rm));
+		x64_rr(e, size, 0xd3, digit, XAX);
+		load_zx(e, size, XCX, greg(in->rm));     /* the operand, as it was */
+		record(e, cc, size);
+		flags_set(t, JIT_OF);
+		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+		return JIT_OK;
+	}
+	if (in->op != 0xc1 && in->op != 0xd1)
+		return JIT_NO;
+	unsigned c = (in->op == 0xd1 ? 1u : (unsigned)in->imm) & mask;
 	if (c == 0)
 		return JIT_NO;
 	load_zx(e, size, XCX, greg(in->rm));
@@ -317,6 +333,38 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 	record(e, cc, size);
 	flags_set(t, c != 1 ? JIT_OF : 0); /* OF: for a count of 1 only */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	return JIT_OK;
+}
+
+/* ROL/ROR r32/r64 by 1 or an immediate (cpu_record_rotate()): CF and OF
+ * from the result, the other flags those of the lazy op before, whose
+ * record stays; after eager flags, the exit. */
+static enum jit_result tr_rotate(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	bool left = in->fn == op_rol;
+	if ((size != 4 && size != 8) || (in->op != 0xc1 && in->op != 0xd1))
+		return JIT_NO;
+	unsigned c = (in->op == 0xd1 ? 1u : (unsigned)in->imm) & (size == 8 ? 63u : 31u);
+	if (c == 0)
+		return JIT_NO;
+	x64_rm(e, 4, XOP_MOV_LD, XAX, xm(XDI, OFF(cc_op)));
+	x64_ri(e, 4, XOP_GRP1, 7, XAX, CC_EAGER, 4);
+	jit_exit_if(t, 4);                                 /* je */
+	x64_ri(e, 4, XOP_GRP1, 7, XAX, CC_ROL, 4);
+	u8 *rot1 = x64_jcc(e, 4);
+	x64_ri(e, 4, XOP_GRP1, 7, XAX, CC_ROR, 4);
+	u8 *rot2 = x64_jcc(e, 4);
+	x64_rm(e, 1, XOP_MOV_ST - 1, XAX, xm(XDI, OFF(cc_rot_prev)));
+	x64_patch(rot1, e->p);
+	x64_patch(rot2, e->p);
+	load_zx(e, size, XAX, greg(in->rm));
+	x64_ri(e, size, XOP_SHIFT_I, left ? 0 : 1, XAX, c, 1);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), left ? CC_ROL : CC_ROR, 4);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_rot)));
+	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_rot_size)), size, 1);
 	return JIT_OK;
 }
 
@@ -626,6 +674,8 @@ static enum jit_result translate(struct jit_tr *t)
 		return tr_lea(t, in);
 	if (in->fn == op_shl || in->fn == op_shr || in->fn == op_sar)
 		return (in->flags & IF_MEM) ? JIT_NO : tr_shift(t, in);
+	if (in->fn == op_rol || in->fn == op_ror)
+		return (in->flags & IF_MEM) ? JIT_NO : tr_rotate(t, in);
 	if (in->fn == op_shlx || in->fn == op_shrx || in->fn == op_sarx)
 		return tr_shiftx(t, in);
 	if (in->fn == op_imul2)

@@ -189,18 +189,22 @@ static struct gins gen_misc(const struct gblk *g)
 
 /* ----------------------------------------- shifts, multiplication, BMI2 */
 
-/* SHL/SHR/SAR (ROL/ROR with `rot`) r32/r64 by 1 (D1) or imm8 (C1): counts
- * 0..63 and now and then above, masked to the width. The flags a count
- * defines (SDM "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR"): none for 0; AF never;
- * OF for 1 only. */
+/* SHL/SHR/SAR (ROL/ROR with `rot`) r32/r64 by 1 (D1), imm8 (C1) or, when
+ * the block keeps RCX fixed (its count known), by CL (D3): counts 0..63
+ * and now and then above, masked to the width. The flags a count defines
+ * (SDM "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR"): none for 0; AF never; OF for
+ * 1 only. */
 static struct gins gen_shift(const struct gblk *g, bool rot)
 {
 	static const u8 sh[3] = { 4, 5, 7 };
 	unsigned size = rnd() & 1 ? 8 : 4, d = dst_reg(g), digit = rot ? rnd() & 1 : sh[rnd() % 3];
 	unsigned c = rnd() % 4 == 0 ? 1 : (unsigned)(rnd() % 8 ? rnd() % 64 : rnd() % 256);
-	bool by1 = c == 1 && (rnd() & 1);
-	u8 op[1] = { (u8)(by1 ? 0xd1 : 0xc1) };
-	struct gins gi = enc_insn(size, false, op, 1, digit, d, NULL, c, by1 ? 0 : 1);
+	bool by1 = c == 1 && (rnd() & 1), by_cl = !rot && g->fixed[R_CX] && rnd() % 3 == 0;
+	u8 op[1] = { (u8)(by_cl ? 0xd3 : by1 ? 0xd1 : 0xc1) };
+	if (by_cl)
+		c = (u8)g->s.r[R_CX];
+	struct gins gi = enc_insn(size, false, op, 1, digit, d, NULL, by_cl ? 0 : c,
+				  by1 || by_cl ? 0 : 1);
 	c &= size == 8 ? 63 : 31;
 	if (c == 0)
 		return gi;
@@ -445,6 +449,10 @@ static void gen_regs(struct gblk *g)
 			g->s.r[r] = rnd() % 3 == 0 ? (u64)-(s64)(rnd() % 64)
 						   : rnd() % (rnd() & 1 ? 8 : 512);
 		}
+	}
+	if (M->w[K_SHIFT] && !g->fixed[R_CX] && (rnd() & 1)) { /* a count for D3 */
+		g->fixed[R_CX] = true;
+		g->s.r[R_CX] = rnd() % 3 ? rnd() : rnd() % 70;
 	}
 	bool stack = M->w[K_STACK] || M->w[K_CALL];
 	g->s.r[R_SP] = stack ? rnd_stack() : 0;
