@@ -534,28 +534,53 @@ static void check_canonical(struct jit_tr *t)
 	jit_exit_if(t, 5);
 }
 
-/* With the shadow stack on, CALL and RET are the handlers' (their fast
- * paths keep both stacks). */
-static void exit_if_shadow_stack(struct jit_tr *t)
+/* With the shadow stack on at the current CPL (cpu->sse_cur), R9 := the
+ * SSP a CALL (delta -8) or RET (0) uses and R10 := its host address
+ * through the shadow stack's page cache (cpu.h, cpu_shstk_host()), or the
+ * exit; returns the jump that skips this when it is off. */
+static u8 *shadow_slot(struct jit_tr *t, s32 delta)
 {
-	x64_mi(&t->e, 1, 0x80, 7, xm(XDI, OFF(sse_cur)), 0, 1); /* cmp byte, 0 */
+	struct x64 *e = &t->e;
+	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(sse_cur)), 0, 1);
+	u8 *off = x64_jcc(e, 4); /* je */
+	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDI, OFF(cet.ssp)));
+	if (delta)
+		x64_rm(e, 8, XOP_LEA, X9, xm(X9, delta));
+	x64_rr(e, 8, XOP_MOV_ST, X9, X10);
+	x64_ri(e, 8, XOP_GRP1, 4, X10, (u32)~0xff8u, 4);
+	x64_rm(e, 8, 0x3b, X10, xm(XDI, OFF(ss_cache.page)));
 	jit_exit_if(t, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X10, xm(XDI, OFF(ss_cache.addend)));
+	x64_rr(e, 8, XOP_ALU_RM_R, X9, X10);             /* add r10, r9 */
+	return off;
 }
 
-/* CALL rel32 (fast_ops.c, call64()): the checks, then the push. */
+/* SSP := R9, the slot at R10 written with RDX (CALL), before the stack. */
+static void shadow_push(struct jit_tr *t)
+{
+	struct x64 *e = &t->e;
+	x64_rm(e, 8, XOP_MOV_ST, XDX, xm(X10, 0));
+	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
+}
+
+/* CALL rel32 (fast_ops.c, call64()): the checks, then the pushes. */
 static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
 {
 	struct x64 *e = &t->e;
 	s64 to = (s64)in->next_off + (s64)in->imm;
 	if (in->opsize != 8 || (s32)to != to)
 		return JIT_NO;
-	exit_if_shadow_stack(t);
 	stack_slot(t, -8);
 	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(cur_block_rip)));
 	x64_rm(e, 8, XOP_LEA, XCX, xm(XCX, (s32)to));
 	check_canonical(t);
 	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
 	x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
+	if (in->imm != 0) { /* a CALL to the next instruction leaves it alone */
+		u8 *off = shadow_slot(t, -8);
+		shadow_push(t);
+		x64_patch(off, e->p);
+	}
 	x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
 	if (t->k + 1 < t->n)
@@ -565,16 +590,21 @@ static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
 	return JIT_END;
 }
 
-/* RET (C3): pop a canonical target. */
+/* RET (C3): pop a canonical target, which must match the shadow stack's. */
 static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
 {
 	struct x64 *e = &t->e;
 	if (in->op != 0xc3 || in->opsize != 8)
 		return JIT_NO;
-	exit_if_shadow_stack(t);
 	stack_slot(t, 0);
 	x64_rm(e, 8, XOP_MOV_LD, XCX, host_ptr);
 	check_canonical(t);
+	u8 *off = shadow_slot(t, 0); /* a mismatch is the handler's #CP */
+	x64_rm(e, 8, 0x3b, XCX, xm(X10, 0));
+	jit_exit_if(t, 5);
+	x64_rm(e, 8, XOP_LEA, X9, xm(X9, 8));
+	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
+	x64_patch(off, e->p);
 	x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
 	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
@@ -594,15 +624,16 @@ static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool
 		x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_arm)), 0, 1);
 		jit_exit_if(t, 5);
 	}
-	if (call) {
-		exit_if_shadow_stack(t);
+	if (call)
 		stack_slot(t, -8);
-	}
 	x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->rm));
 	check_canonical(t);
 	if (call) {
 		x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
 		x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
+		u8 *off = shadow_slot(t, -8);
+		shadow_push(t);
+		x64_patch(off, e->p);
 		x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
 		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
 	}
