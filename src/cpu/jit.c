@@ -199,38 +199,58 @@ static void emit_exits(struct jit_tr *t)
 }
 
 /* run_chain()'s checks between blocks (exec.c): the deadline or an event,
- * the link, the IBT tracker. On to the next block with RSI = its first
- * instruction, as the run loop would call it. */
+ * the link (relinked through the jump cache, as relink() does), the IBT
+ * tracker. On to the next block with RSI = its first instruction, as the
+ * run loop would call it; RAX holds its RIP. */
 static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
 {
 	struct x64 *e = &t->e;
-	const struct block *b = t->block;
 	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(icount)));
 	x64_rm(e, 8, XOP_LEA, XCX, xm(XCX, in->nth));
 	x64_rm(e, 8, 0x3b, XCX, xm(XDI, OFF(stop_at)));
 	back[0] = x64_jcc(e, 3);                                   /* jae */
-	x64_mov_imm(e, XDX, (u64)(uintptr_t)b);
-	x64_rm(e, 8, 0x3b, XAX, xm(XDX, (s32)offsetof(struct block, link_rip)));
-	back[1] = x64_jcc(e, 5);
+	x64_mov_imm(e, XDX, (u64)(uintptr_t)t->block);
 	x64_rm(e, 8, XOP_MOV_LD, X8, xm(XDI, OFF(jc_epoch)));
+	x64_rm(e, 8, 0x3b, XAX, xm(XDX, (s32)offsetof(struct block, link_rip)));
+	u8 *miss1 = x64_jcc(e, 5);
 	x64_rm(e, 8, 0x3b, X8, xm(XDX, (s32)offsetof(struct block, link_epoch)));
-	back[2] = x64_jcc(e, 5);
+	u8 *miss2 = x64_jcc(e, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDX, (s32)offsetof(struct block, link)));
+	u8 *linked = e->p;
 	/* IBT: a WAIT only pending goes if the next block starts with ENDBR */
 	x64_mi(e, 2, 0x83, 7, xm(XDI, OFF(ibt_track)), 0, 1);    /* cmp word, 0 */
 	u8 *idle = x64_jcc(e, 4);
 	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_wait)), 0, 1);
-	back[3] = x64_jcc(e, 5);
-	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDX, (s32)offsetof(struct block, link)));
+	back[1] = x64_jcc(e, 5);
 	x64_mi(e, 1, 0x80, 7, xm(X9, (s32)offsetof(struct block, endbr)), 0, 1);
-	back[4] = x64_jcc(e, 4);
+	back[2] = x64_jcc(e, 4);
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(ibt_pending)), 0, 1);
 	x64_patch(idle, e->p);
 	x64_rm(e, 8, XOP_MOV_ST, XCX, xm(XDI, OFF(icount)));
-	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDX, (s32)offsetof(struct block, link)));
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cur_block_rip)));
-	x64_rm(e, 8, XOP_MOV_ST, XDX, xm(XDI, OFF(cur_block)));
-	x64_rm(e, 8, XOP_LEA, XSI, xm(XDX, (s32)offsetof(struct block, insn)));
-	x64_rm(e, 8, XOP_JMP_RM, 4, xm(XDX, (s32)offsetof(struct block, entry)));
+	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cur_block)));
+	x64_rm(e, 8, XOP_LEA, XSI, xm(X9, (s32)offsetof(struct block, insn)));
+	x64_rm(e, 8, XOP_JMP_RM, 4, xm(X9, (s32)offsetof(struct block, entry)));
+	/* The link does not hold: the jump cache's entry for RAX, if any,
+	 * becomes it (exec.c, relink()). */
+	x64_patch(miss1, e->p);
+	x64_patch(miss2, e->p);
+	_Static_assert(sizeof(struct jc_entry) == 24, "jump-cache entries are 24 bytes");
+	x64_rr(e, 8, XOP_MOV_ST, XAX, X9);
+	x64_ri(e, 8, XOP_SHIFT_I, 5, X9, JC_BITS, 1);              /* shr */
+	x64_rr(e, 8, 0x31, XAX, X9);                               /* xor r9, rax */
+	x64_ri(e, 4, XOP_GRP1, 4, X9, (1u << JC_BITS) - 1, 4);     /* and */
+	x64_rm(e, 8, XOP_LEA, X9, xmi(X9, X9, 1, 0));              /* * 3 */
+	x64_rm(e, 8, XOP_LEA, X9, xmi(XDI, X9, 3, OFF(jc)));       /* * 8 */
+	x64_rm(e, 8, 0x3b, XAX, xm(X9, (s32)offsetof(struct jc_entry, rip)));
+	back[3] = x64_jcc(e, 5);
+	x64_rm(e, 8, 0x3b, X8, xm(X9, (s32)offsetof(struct jc_entry, epoch)));
+	back[4] = x64_jcc(e, 5);
+	x64_rm(e, 8, XOP_MOV_LD, X9, xm(X9, (s32)offsetof(struct jc_entry, b)));
+	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDX, (s32)offsetof(struct block, link)));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDX, (s32)offsetof(struct block, link_rip)));
+	x64_rm(e, 8, XOP_MOV_ST, X8, xm(XDX, (s32)offsetof(struct block, link_epoch)));
+	x64_patch(x64_jmp(e), linked);
 }
 
 void jit_end_block(struct jit_tr *t, const struct insn *in)
@@ -261,6 +281,7 @@ bool jit_call_out(struct jit_tr *t)
 	bool branch = (in->run & (RUN_NEXT | RUN_WRAPPED)) == RUN_NEXT;
 	if (t->k + 1 >= t->n || branch || t->ncall == JIT_MAX_CALL)
 		return false;
+	t->cc_now = -1; /* whatever the handler records */
 	x64_push(e, XDI); /* which also aligns the stack for the call */
 	t->call[t->ncall++] = (struct jit_call){ x64_mov_imm64_field(e, XSI), t->k };
 	x64_rm(e, 4, 0xff, 2, xm(XSI, 0)); /* call [rsi]: exec */
@@ -310,7 +331,7 @@ static insn_fn compile(struct jit *j, const struct insn *insn, unsigned n,
 	t->insn = insn;
 	t->block = b;
 	t->n = n;
-	t->flags_of = -1;
+	t->flags_of = t->cc_now = -1;
 	t->nfix = t->nstub = t->ncall = 0;
 	enum jit_result r = JIT_NO;
 	for (t->k = 0; t->k < n; t->k++)

@@ -52,6 +52,8 @@ struct jit_tr {
 	unsigned n, k;     /* k: the instruction being translated */
 	int flags_of;      /* the instruction whose flags the host flags hold, or -1 */
 	u8 flags_unlike;   /* ...except these (JIT_OF, JIT_CF: see jit_ops.c) */
+	int cc_now;        /* cpu->cc_op as the code so far left it, or -1 */
+	u8 cc_size_now;    /* and cpu->cc_size */
 	struct jit_fix fix[JIT_MAX_FIX];
 	unsigned nfix;
 	struct jit_stub stub[JIT_MAX_STUB];

@@ -220,8 +220,11 @@ static const struct alu alus[] = {
 enum { K_RM_R, K_R_RM, K_RM_IMM, K_A_IMM };
 
 /* The record of fast_alu.c's record(): dst = RAX, src = RDX, src2 = RCX. */
-static void record(struct x64 *e, enum cc_op cc, unsigned size)
+static void record(struct jit_tr *t, enum cc_op cc, unsigned size)
 {
+	struct x64 *e = &t->e;
+	t->cc_now = (int)cc;
+	t->cc_size_now = (u8)size;
 	_Static_assert(sizeof(enum cc_op) == 4, "cc_op is an int");
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), cc, 4);
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), size, 1);
@@ -268,7 +271,7 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 		load_zx(e, size, XDX, second);
 	x64_rr(e, size == 8 ? 8 : 4, XOP_MOV_ST, XCX, XAX);          /* mov eax, ecx */
 	x64_rr(e, size, (u32)a->digit << 3 | (size == 1 ? 0 : 1), XDX, XAX); /* op */
-	record(e, a->cc, size);
+	record(t, a->cc, size);
 	flags_set(t, 0);
 	if (a->writes && kind != K_R_RM && mem)
 		store(e, size, XAX, host_ptr);
@@ -316,7 +319,7 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 		load_zx(e, size, XAX, greg(in->rm));
 		x64_rr(e, size, 0xd3, digit, XAX);
 		load_zx(e, size, XCX, greg(in->rm));     /* the operand, as it was */
-		record(e, cc, size);
+		record(t, cc, size);
 		flags_set(t, JIT_OF);
 		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
 		return JIT_OK;
@@ -330,7 +333,7 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 	x64_rr(e, size, XOP_MOV_ST, XCX, XAX);
 	x64_ri(e, size, XOP_SHIFT_I, digit, XAX, c, 1);
 	x64_mov_imm(e, XDX, c);
-	record(e, cc, size);
+	record(t, cc, size);
 	flags_set(t, c != 1 ? JIT_OF : 0); /* OF: for a count of 1 only */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
 	return JIT_OK;
@@ -363,6 +366,7 @@ static enum jit_result tr_rotate(struct jit_tr *t, const struct insn *in)
 	x64_ri(e, size, XOP_SHIFT_I, left ? 0 : 1, XAX, c, 1);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), left ? CC_ROL : CC_ROR, 4);
+	t->cc_now = left ? CC_ROL : CC_ROR; /* cc_size stays the op's before */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_rot)));
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_rot_size)), size, 1);
 	return JIT_OK;
@@ -397,7 +401,7 @@ static enum jit_result tr_imul(struct jit_tr *t, const struct insn *in)
 	x64_rr(e, 1, XOP_SETCC + 0, 0, XDX);   /* seto dl */
 	x64_rr(e, 4, XOP_MOVZX8, XDX, XDX);
 	x64_mov_imm(e, XCX, 0);
-	record(e, CC_MUL, size);
+	record(t, CC_MUL, size);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
 	return JIT_OK;
 }
@@ -411,23 +415,32 @@ static enum jit_result tr_incdec(struct jit_tr *t, const struct insn *in)
 	bool inc = in->fn == op_inc_rm;
 	if (in->opsize != 8 || (in->flags & IF_MEM))
 		return JIT_NO;
-	x64_rm(e, 4, XOP_MOV_LD, XAX, xm(XDI, OFF(cc_op)));
-	x64_mov_imm(e, XCX, CC_CF_KEPT | CC_CF_LAZY);
-	x64_rr(e, 4, 0x0fa3, XAX, XCX);                  /* bt ecx, eax */
-	jit_exit_if(t, 3);                               /* jnc */
-	x64_mov_imm(e, XCX, CC_CF_KEPT);
-	x64_rr(e, 4, 0x0fa3, XAX, XCX);
-	u8 *kept = x64_jcc(e, 2);                        /* jc */
-	x64_rm(e, 1, XOP_MOV_ST - 1, XAX, xm(XDI, OFF(cc_cf_op)));
-	x64_rm(e, 4, XOP_MOVZX8, XCX, xm(XDI, OFF(cc_size)));
-	x64_rm(e, 1, XOP_MOV_ST - 1, XCX, xm(XDI, OFF(cc_cf_size)));
-	x64_patch(kept, e->p);
+	if (t->cc_now < 0) { /* cpu_cf_keepable() and cpu_record_incdec() */
+		x64_rm(e, 4, XOP_MOV_LD, XAX, xm(XDI, OFF(cc_op)));
+		x64_mov_imm(e, XCX, CC_CF_KEPT | CC_CF_LAZY);
+		x64_rr(e, 4, 0x0fa3, XAX, XCX);          /* bt ecx, eax */
+		jit_exit_if(t, 3);                       /* jnc */
+		x64_mov_imm(e, XCX, CC_CF_KEPT);
+		x64_rr(e, 4, 0x0fa3, XAX, XCX);
+		u8 *kept = x64_jcc(e, 2);                /* jc */
+		x64_rm(e, 1, XOP_MOV_ST - 1, XAX, xm(XDI, OFF(cc_cf_op)));
+		x64_rm(e, 4, XOP_MOVZX8, XCX, xm(XDI, OFF(cc_size)));
+		x64_rm(e, 1, XOP_MOV_ST - 1, XCX, xm(XDI, OFF(cc_cf_size)));
+		x64_patch(kept, e->p);
+	} else if (!((1u << t->cc_now) & (CC_CF_KEPT | CC_CF_LAZY))) {
+		return JIT_NO; /* the handler makes CF eager first */
+	} else if (!((1u << t->cc_now) & CC_CF_KEPT)) { /* known here */
+		x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_cf_op)), (u32)t->cc_now, 1);
+		x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_cf_size)), t->cc_size_now, 1);
+	}
 	x64_rm(e, 8, XOP_MOV_LD, XAX, greg(in->rm));
 	x64_rr(e, 8, 0xff, inc ? 0 : 1, XAX);            /* inc/dec rax */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), inc ? CC_INC : CC_DEC, 4);
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), 8, 1);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_dst)));
+	t->cc_now = inc ? CC_INC : CC_DEC;
+	t->cc_size_now = 8;
 	flags_set(t, JIT_CF);
 	return JIT_OK;
 }
