@@ -316,7 +316,25 @@ static int opt_machine(struct cli *c, const char *opt, const char *arg)
 	return 0;
 }
 
-/* -accel NAME[,jit=on|off] */
+/* One property of -accel emu: jit=on|off, jit-threshold=1..255. */
+static int accel_prop(struct cli *c, const char *opt, const char *arg, const char *prop)
+{
+	char *end;
+	if (!strcmp(prop, "jit=off") || !strcmp(prop, "jit=on")) {
+		c->cfg.no_jit = !strcmp(prop, "jit=off");
+		return 0;
+	}
+	if (!strncmp(prop, "jit-threshold=", 14)) {
+		unsigned long n = strtoul(prop + 14, &end, 10);
+		if (prop[14] < '0' || prop[14] > '9' || *end || n < 1 || n > 255)
+			return bad(opt, arg, "jit-threshold must be 1 to 255");
+		c->cfg.jit_threshold = (u8)n;
+		return 0;
+	}
+	return bad(opt, arg, "unsupported property (use jit=on|off or jit-threshold=N)");
+}
+
+/* -accel NAME[,PROP...] */
 static int opt_accel(struct cli *c, const char *opt, const char *arg)
 {
 	char name[16];
@@ -332,10 +350,13 @@ static int opt_accel(struct cli *c, const char *opt, const char *arg)
 		return 0;
 	if (strcmp(c->cfg.accel, "emu"))
 		return bad(opt, arg, "kvm has no properties");
-	if (!strcmp(props, ",jit=off"))
-		c->cfg.no_jit = true;
-	else if (strcmp(props, ",jit=on"))
-		return bad(opt, arg, "unsupported property (use jit=on or jit=off)");
+	char buf[64], *item, *save = NULL;
+	if (strlen(props + 1) >= sizeof(buf))
+		return bad(opt, arg, "bad value");
+	strcpy(buf, props + 1);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save))
+		if (accel_prop(c, opt, arg, item))
+			return -1;
 	return 0;
 }
 
@@ -512,7 +533,9 @@ static void usage(FILE *f)
 	      "                      port 0xe9 console (bytes written go to the chardev)\n"
 	      "  -machine accel=emu|kvm, -accel emu|kvm, -enable-kvm\n"
 	      "                      accelerator: cetvm's CPU (default) or /dev/kvm\n"
-	      "  -accel emu,jit=off  cetvm's CPU without native code: interpret only\n"
+	      "  -accel emu[,jit=on|off][,jit-threshold=N]\n"
+	      "                      cetvm's CPU with or without native code for 64-bit\n"
+	      "                      blocks, made after N runs of a block (1..255, default 8)\n"
 	      "  -no-reboot          exit (status 2) on a guest triple fault\n"
 	      "  -trace cet|exc|unimpl[,...]\n"
 	      "                      log #CP evidence, exceptions, unimplemented features\n"

@@ -102,6 +102,7 @@ static int make_board(struct vm *vm)
 	vm->env.ram_high = vm->ram.high;
 	vm->env.trace = cfg->trace;
 	vm->env.no_jit = cfg->no_jit;
+	vm->env.jit_threshold = cfg->jit_threshold;
 	return 0;
 }
 

@@ -21,6 +21,8 @@ struct vm_config {
 	const char *cpu;    /* "-cpu" string, e.g. "max,-shstk"; default "max" */
 	const char *accel;  /* "emu" (default) or "kvm" */
 	bool no_jit;        /* -accel emu,jit=off: no native code (jit.c) */
+	u8 jit_threshold;   /* -accel emu,jit-threshold=N: runs before a block
+			     * is translated (0: the default) */
 	bool serial_stdio;  /* COM1 on stdout/stdin (the default) */
 	bool debug_exit;    /* -device isa-debug-exit given */
 	u16 debug_exit_port;

@@ -158,6 +158,7 @@ struct accel_env {
 	/* -trace events (vm.h TRACE_*) the accelerator should log. */
 	unsigned trace;
 	bool no_jit; /* emu: interpret only, no native code */
+	u8 jit_threshold; /* emu: runs of a block before its native code, 0: default */
 };
 
 struct vcpu;

@@ -12,7 +12,8 @@ struct block {
 	u8 code_size;
 	u8 n;
 	bool endbr; /* the first instruction is the mode-correct ENDBR (cet.h) */
-	insn_fn entry; /* runs the block: jit.c's code, or insn[0].exec */
+	u8 heat;    /* runs left before it gets native code (exec.c, op_warm()) */
+	insn_fn entry; /* runs the block: jit.c's code, op_warm() or insn[0].exec */
 	/* The block that ran next last time, at link_rip, while the jump
 	 * cache's epoch was link_epoch: valid exactly when a jump-cache
 	 * entry would be, and cheaper to check. */

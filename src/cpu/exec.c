@@ -270,6 +270,26 @@ static int follow(const struct insn *in, unsigned off)
 	return to >= 0 && to < 0x1000 ? (int)to : -1;
 }
 
+/* Runs of a 64-bit block before it gets native code, unless
+ * -accel emu,jit-threshold= says: most code that runs only a few times
+ * (start-up) would cost more to translate than to interpret. */
+#define JIT_HEAT 8
+
+/* The entry of a 64-bit block without native code yet: counts its runs,
+ * translates it at the last (if the arena has room: building the next
+ * block flushes it otherwise), and runs it through its first exec. */
+static void op_warm(struct cpu *cpu, const struct insn *in)
+{
+	struct block *b = (struct block *)(void *)((u8 *)in - offsetof(struct block, insn));
+	if (--b->heat == 0) {
+		insn_fn fn = NULL;
+		if (jit_room(cpu->bc->jit))
+			fn = jit_compile_block(cpu->bc->jit, b);
+		b->entry = fn ? fn : in->exec;
+	}
+	in->exec(cpu, in);
+}
+
 static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 {
 	struct block *b = alloc_block(cpu);
@@ -308,12 +328,8 @@ static struct block *build_block(struct cpu *cpu, u64 la, u64 pa, unsigned cs)
 	}
 	exec_set_terminator(&b->insn[b->n]);
 	b->endbr = cet_is_endbr(cpu, &b->insn[0]); /* code_size says whether m64 */
-	b->entry = b->insn[0].exec;
-	if (cs == 8 && cpu->bc->jit) {
-		insn_fn fn = jit_compile_block(cpu->bc->jit, b);
-		if (fn)
-			b->entry = fn;
-	}
+	b->entry = cs == 8 && cpu->bc->jit ? op_warm : b->insn[0].exec;
+	b->heat = cpu->env->jit_threshold ? cpu->env->jit_threshold : JIT_HEAT;
 	cpu->bc->used += sizeof(struct block) + (b->n + 1) * sizeof(struct insn);
 	cpu->bc->used = (cpu->bc->used + 15) & ~(size_t)15;
 	cpu->bc->table[bc_hash(pa, cs)] = b;
