@@ -406,6 +406,30 @@ static enum jit_result tr_imul(struct jit_tr *t, const struct insn *in)
 	return JIT_OK;
 }
 
+/* MUL r/m32, r/m64 (F7 /4): rDX:rAX := rAX * r/m; CF = OF = "the high
+ * half is not 0" (CC_MUL, src), the other flags undefined on the host. */
+static enum jit_result tr_mul(struct jit_tr *t, const struct insn *in)
+{
+	struct x64 *e = &t->e;
+	unsigned size = in->opsize;
+	bool mem = in->flags & IF_MEM;
+	if ((size != 4 && size != 8) || (mem && !mem_ok(in)))
+		return JIT_NO;
+	if (mem) {
+		jit_la(t, in);
+		jit_tlb(t, size, (s32)offsetof(struct tlb_entry, rtag));
+	}
+	load_zx(e, size, XAX, greg(R_AX));
+	x64_rm(e, size, 0xf7, 4, mem ? host_ptr : greg(in->rm)); /* mul */
+	x64_rm(e, 8, XOP_MOV_ST, XDX, greg(R_DX));
+	x64_rr(e, 1, XOP_SETCC + 2, 0, XDX);                      /* setc dl */
+	x64_rr(e, 4, XOP_MOVZX8, XDX, XDX);
+	x64_mov_imm(e, XCX, 0);
+	record(t, CC_MUL, size);
+	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_AX));
+	return JIT_OK;
+}
+
 /* INC/DEC r64 (fast_ops.c, incdec64()): CF stays as the op before left
  * it, lazily if that op is one CF can be kept from (cpu_cf_keepable(),
  * which the exit leaves to the handler otherwise). */
@@ -724,6 +748,8 @@ static enum jit_result translate(struct jit_tr *t)
 		return tr_shiftx(t, in);
 	if (in->fn == op_imul2)
 		return tr_imul(t, in);
+	if (in->fn == op_mul)
+		return tr_mul(t, in);
 	if (in->fn == op_inc_rm || in->fn == op_dec_rm)
 		return tr_incdec(t, in);
 	if (in->fn == op_push_r || in->fn == op_pop_r)

@@ -379,11 +379,16 @@ static struct gins gen_out_reg(const struct gblk *g)
 		op[1] = 0xa3;
 		return fx(enc_insn(size, false, op, 2, src_reg(), src_reg(), NULL, 0, 0),
 			  X86_EFLAGS_CF, X86_EFLAGS_ZF);
-	default: /* MUL, DIV: RDX:RAX */
+	default: /* MUL r/m, DIV: RDX:RAX */
 		op[0] = 0xf7;
-		if (rnd() & 1)
-			return fx(enc_insn(size, false, op, 1, 4, src_reg(), NULL, 0, 0),
+		if (rnd() & 1) {
+			struct mop m;
+			bool mem = rnd() & 1;
+			if (mem)
+				m = mem_at(g, size);
+			return fx(enc_insn(size, false, op, 1, 4, src_reg(), mem ? &m : NULL, 0, 0),
 				  X86_EFLAGS_CF | X86_EFLAGS_OF, 0);
+		}
 		return fx(enc_insn(size, false, op, 1, 6, src_reg(), NULL, 0, 0), 0, 0);
 	}
 }
