@@ -57,6 +57,8 @@ static bool flags_live(const struct jit_tr *t)
 	return t->flags_of >= 0 && (unsigned)t->flags_of + 1 == t->k;
 }
 
+enum { JIT_CC_B = 2 }; /* the condition "CF set" */
+
 /* Host flags that may not be the guest's: OF after a shift by more than 1
  * (undefined), CF after INC/DEC (kept lazily by the guest, not the host). */
 enum { JIT_OF = 1, JIT_CF = 2 };
@@ -198,23 +200,26 @@ static enum jit_result tr_lea(struct jit_tr *t, const struct insn *in)
 	return JIT_OK;
 }
 
-/* ---- ALU: ADD OR AND SUB XOR CMP TEST (fast_alu.c) ---- */
+/* ---- ALU: ADD OR AND SUB XOR CMP TEST (fast_alu.c), ADC SBB (alu.c) ---- */
 
 struct alu {
 	insn_fn fn[4]; /* generic handlers: rm,r  r,rm  rm,imm  A,imm */
 	u8 digit;      /* the host operation (SUB for CMP, AND for TEST) */
 	bool writes;
 	enum cc_op cc;
+	bool carry_in; /* ADC, SBB: only right after an op whose CF the host has */
 };
 
 static const struct alu alus[] = {
-	{ { op_add_rm_r, op_add_r_rm, op_add_rm_imm, op_add_a_imm }, 0, true, CC_ADD },
-	{ { op_or_rm_r, op_or_r_rm, op_or_rm_imm, op_or_a_imm }, 1, true, CC_LOGIC },
-	{ { op_and_rm_r, op_and_r_rm, op_and_rm_imm, op_and_a_imm }, 4, true, CC_LOGIC },
-	{ { op_sub_rm_r, op_sub_r_rm, op_sub_rm_imm, op_sub_a_imm }, 5, true, CC_SUB },
-	{ { op_xor_rm_r, op_xor_r_rm, op_xor_rm_imm, op_xor_a_imm }, 6, true, CC_LOGIC },
-	{ { op_cmp_rm_r, op_cmp_r_rm, op_cmp_rm_imm, op_cmp_a_imm }, 5, false, CC_SUB },
-	{ { op_test_rm_r, NULL, op_test_rm_imm, op_test_a_imm }, 4, false, CC_LOGIC },
+	{ { op_add_rm_r, op_add_r_rm, op_add_rm_imm, op_add_a_imm }, 0, true, CC_ADD, false },
+	{ { op_or_rm_r, op_or_r_rm, op_or_rm_imm, op_or_a_imm }, 1, true, CC_LOGIC, false },
+	{ { op_and_rm_r, op_and_r_rm, op_and_rm_imm, op_and_a_imm }, 4, true, CC_LOGIC, false },
+	{ { op_sub_rm_r, op_sub_r_rm, op_sub_rm_imm, op_sub_a_imm }, 5, true, CC_SUB, false },
+	{ { op_xor_rm_r, op_xor_r_rm, op_xor_rm_imm, op_xor_a_imm }, 6, true, CC_LOGIC, false },
+	{ { op_cmp_rm_r, op_cmp_r_rm, op_cmp_rm_imm, op_cmp_a_imm }, 5, false, CC_SUB, false },
+	{ { op_test_rm_r, NULL, op_test_rm_imm, op_test_a_imm }, 4, false, CC_LOGIC, false },
+	{ { op_adc_rm_r, op_adc_r_rm, op_adc_rm_imm, op_adc_a_imm }, 2, true, CC_ADC, true },
+	{ { op_sbb_rm_r, op_sbb_r_rm, op_sbb_rm_imm, op_sbb_a_imm }, 3, true, CC_SBB, true },
 };
 
 enum { K_RM_R, K_R_RM, K_RM_IMM, K_A_IMM };
@@ -253,8 +258,10 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 	struct x64 *e = &t->e;
 	unsigned size = in->opsize;
 	bool mem = (in->flags & IF_MEM) && kind != K_A_IMM;
-	if (!alu_ok(in, kind, mem))
+	if (!alu_ok(in, kind, mem) || (a->carry_in && !cond_live(t, JIT_CC_B)))
 		return JIT_NO;
+	if (a->carry_in)
+		x64_rr(e, 1, XOP_SETCC + JIT_CC_B, 0, X11); /* setc r11b: kept */
 	struct x64_m rm = mem ? host_ptr : greg(in->rm), first, second;
 	if (mem) {
 		bool w = a->writes && kind != K_R_RM;
@@ -269,6 +276,8 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 		x64_mov_imm(e, XDX, at_size(in->imm, size));
 	else
 		load_zx(e, size, XDX, second);
+	if (a->carry_in)
+		x64_ri(e, 4, 0x0fba, 4, X11, 0, 1);               /* bt r11d, 0: CF back */
 	x64_rr(e, size == 8 ? 8 : 4, XOP_MOV_ST, XCX, XAX);          /* mov eax, ecx */
 	x64_rr(e, size, (u32)a->digit << 3 | (size == 1 ? 0 : 1), XDX, XAX); /* op */
 	record(t, a->cc, size);
