@@ -202,7 +202,7 @@ static void emit_exits(struct jit_tr *t)
  * the link (relinked through the jump cache, as relink() does), the IBT
  * tracker. On to the next block with RSI = its first instruction, as the
  * run loop would call it; RAX holds its RIP. */
-static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
+static void go_on(struct jit_tr *t, const struct insn *in, bool indirect, u8 **back)
 {
 	struct x64 *e = &t->e;
 	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(icount)));
@@ -217,15 +217,17 @@ static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
 	u8 *miss2 = x64_jcc(e, 5);
 	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDX, (s32)offsetof(struct block, link)));
 	u8 *linked = e->p;
-	/* IBT: a WAIT only pending goes if the next block starts with ENDBR */
-	x64_mi(e, 2, 0x83, 7, xm(XDI, OFF(ibt_track)), 0, 1);    /* cmp word, 0 */
-	u8 *idle = x64_jcc(e, 4);
+	/* IBT: a WAIT in the tracker is the run loop's; one pending after an
+	 * indirect branch (R11B) goes if the next block starts with ENDBR. */
 	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_wait)), 0, 1);
 	back[1] = x64_jcc(e, 5);
-	x64_mi(e, 1, 0x80, 7, xm(X9, (s32)offsetof(struct block, endbr)), 0, 1);
-	back[2] = x64_jcc(e, 4);
-	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(ibt_pending)), 0, 1);
-	x64_patch(idle, e->p);
+	if (indirect) {
+		x64_rr(e, 1, 0x84, X11, X11);                      /* test r11b */
+		u8 *idle = x64_jcc(e, 4);
+		x64_mi(e, 1, 0x80, 7, xm(X9, (s32)offsetof(struct block, endbr)), 0, 1);
+		back[2] = x64_jcc(e, 4);
+		x64_patch(idle, e->p);
+	}
 	x64_rm(e, 8, XOP_MOV_ST, XCX, xm(XDI, OFF(icount)));
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cur_block_rip)));
 	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cur_block)));
@@ -253,13 +255,15 @@ static void go_on(struct jit_tr *t, const struct insn *in, u8 **back)
 	x64_patch(x64_jmp(e), linked);
 }
 
-void jit_end_block(struct jit_tr *t, const struct insn *in)
+void jit_end_block(struct jit_tr *t, const struct insn *in, bool indirect)
 {
 	u8 *back[5] = { NULL, NULL, NULL, NULL, NULL };
 	if (t->block)
-		go_on(t, in, back);
+		go_on(t, in, indirect, back);
 	for (unsigned i = 0; i < 5; i++)
 		x64_patch(back[i], t->e.p);
+	if (indirect) /* the run loop settles it (cet_settle()) */
+		x64_rm(&t->e, 1, XOP_MOV_ST - 1, X11, xm(XDI, OFF(ibt_pending)));
 	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(next_rip)));
 	jit_set_cur(t, in);
 	x64_ret(&t->e);
@@ -341,7 +345,7 @@ static insn_fn compile(struct jit *j, const struct insn *insn, unsigned n,
 	if (r == JIT_OK) { /* all of it: on at the address after the last */
 		x64_rm(&t->e, 8, XOP_MOV_LD, XAX, xm(XDI, OFF(cur_block_rip)));
 		x64_rm(&t->e, 8, XOP_LEA, XAX, xm(XAX, insn[n - 1].next_off));
-		jit_end_block(t, &insn[n - 1]);
+		jit_end_block(t, &insn[n - 1], false);
 	} else if (r == JIT_NO) {
 		emit_exit(t, t->k); /* the rest of the block */
 	}

@@ -78,8 +78,9 @@ void jit_la(struct jit_tr *t, const struct insn *in);
 /* cpu->cur_insn := in. */
 void jit_set_cur(struct jit_tr *t, const struct insn *in);
 /* The block ends after in with the next RIP in RAX: on to the linked
- * block, or back to the run loop. */
-void jit_end_block(struct jit_tr *t, const struct insn *in);
+ * block, or back to the run loop. After an indirect branch, R11B says
+ * whether IBT's WAIT_FOR_ENDBRANCH is pending. */
+void jit_end_block(struct jit_tr *t, const struct insn *in, bool indirect);
 
 /* Run instruction k through its exec handler and come back, or end the
  * block there if it asked to stop (cpu_break()); false if it cannot be. */

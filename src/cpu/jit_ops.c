@@ -541,7 +541,7 @@ static void next_rip(struct jit_tr *t, s64 off, bool check)
 static enum jit_result leave(struct jit_tr *t, const struct insn *in, s64 off, bool check)
 {
 	next_rip(t, off, check);
-	jit_end_block(t, in);
+	jit_end_block(t, in, false);
 	return JIT_END;
 }
 
@@ -632,7 +632,7 @@ static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
 	if (t->k + 1 < t->n)
 		return JIT_OK; /* the block goes on at the target */
 	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in);
+	jit_end_block(t, in, false);
 	return JIT_END;
 }
 
@@ -654,12 +654,12 @@ static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
 	x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
 	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
 	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in);
+	jit_end_block(t, in, false);
 	return JIT_END;
 }
 
 /* CALL r64 and JMP r64 (fast_ops.c, indirect()): with IBT armed, the
- * tracker's WAIT_FOR_ENDBRANCH is left pending for the run loop, or for
+ * tracker's WAIT_FOR_ENDBRANCH is pending (R11B = ibt_arm) for
  * jit_end_block(). NOTRACK, when IBT is armed, is the handler's. */
 static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool call)
 {
@@ -683,12 +683,9 @@ static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool
 		x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
 		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
 	}
-	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_arm)), 0, 1);
-	u8 *off = x64_jcc(e, 4); /* je */
-	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(ibt_pending)), 1, 1);
-	x64_patch(off, e->p);
+	x64_rm(e, 4, XOP_MOVZX8, X11, xm(XDI, OFF(ibt_arm)));
 	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in);
+	jit_end_block(t, in, true);
 	return JIT_END;
 }
 
