@@ -234,7 +234,7 @@ static int decode_straddling(struct cpu *cpu, u64 la, u64 pa, unsigned cs, struc
 
 /* The exec handler for a handler that expects cpu->rip and cpu->next_rip
  * (every handler but the specializations of fast.c). */
-static void op_wrapped(struct cpu *cpu, const struct insn *in)
+void exec_wrapped(struct cpu *cpu, const struct insn *in)
 {
 	cpu->cur_insn = in;
 	cpu->next_rip = insn_next_rip(cpu, in);
@@ -250,7 +250,7 @@ static void prepare_insn(struct insn *in, unsigned cs, int next_off)
 	in->run = 0;
 	if (fast_variant(in, cs))
 		return;
-	in->exec = op_wrapped;
+	in->exec = exec_wrapped;
 	in->run = RUN_WRAPPED | RUN_NEXT;
 }
 

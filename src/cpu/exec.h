@@ -14,5 +14,9 @@ const struct decode_table *exec_decode_table(const struct cpu *cpu);
 /* Make in the terminator that ends a run of instructions (cpu.h,
  * insn_next()): how a test runs decoded instructions outside a block. */
 void exec_set_terminator(struct insn *in);
+/* The exec handler of an instruction whose handler (in->fn) expects
+ * cpu->rip and cpu->next_rip: what build_block() gives the instructions
+ * without a specialized handler (fast.c). */
+void exec_wrapped(struct cpu *cpu, const struct insn *in);
 
 #endif

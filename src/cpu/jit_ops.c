@@ -8,7 +8,6 @@
  * guest's until the next instruction changes them: a Jcc, SETcc or CMOVcc
  * right after its producer tests them directly.
  */
-#include "cet.h"
 #include "jit_int.h"
 #include "ops.h"
 
@@ -16,30 +15,6 @@
 static bool mem_ok(const struct insn *in)
 {
 	return (in->flags & IF_MEM) && in->addrsize == 8 && in->seg <= SEG_GS;
-}
-
-/* A byte register that is AH..BH stays with the generic handlers. */
-static bool byte_ok(const struct insn *in, unsigned reg)
-{
-	return (in->flags & IF_REX) || reg < 4;
-}
-
-static struct x64_m greg(unsigned r)
-{
-	return xm(XDI, OFF_R(r));
-}
-
-static const struct x64_m host_ptr = { X8, X_NOREG, 0, 0 };
-
-/* dst := the `size` bytes at m, zero-extended to 64 bits. */
-static void load_zx(struct x64 *e, unsigned size, unsigned dst, struct x64_m m)
-{
-	switch (size) {
-	case 1: x64_rm(e, 4, XOP_MOVZX8, dst, m); break;
-	case 2: x64_rm(e, 4, XOP_MOVZX16, dst, m); break;
-	case 4: x64_rm(e, 4, XOP_MOV_LD, dst, m); break;
-	default: x64_rm(e, 8, XOP_MOV_LD, dst, m); break;
-	}
 }
 
 static void store(struct x64 *e, unsigned size, unsigned src, struct x64_m m)
@@ -50,38 +25,6 @@ static void store(struct x64 *e, unsigned size, unsigned src, struct x64_m m)
 static u64 at_size(u64 v, unsigned size)
 {
 	return size == 8 ? v : v & size_mask(size);
-}
-
-static bool flags_live(const struct jit_tr *t)
-{
-	return t->flags_of >= 0 && (unsigned)t->flags_of + 1 == t->k;
-}
-
-enum { JIT_CC_B = 2 }; /* the condition "CF set" */
-
-/* Host flags that may not be the guest's: OF after a shift by more than 1
- * (undefined), CF after INC/DEC (kept lazily by the guest, not the host). */
-enum { JIT_OF = 1, JIT_CF = 2 };
-
-/* The host flags decide condition cc as the guest's lazy flags would. */
-static bool cond_live(const struct jit_tr *t, unsigned cc)
-{
-	static const u8 reads[8] = { JIT_OF, JIT_CF, 0, JIT_CF, 0, 0, JIT_OF, JIT_OF };
-	return flags_live(t) && !(t->flags_unlike & reads[cc >> 1]);
-}
-
-/* Instruction k sets the host flags as the guest's, but `unlike`. */
-static void flags_set(struct jit_tr *t, unsigned unlike)
-{
-	t->flags_of = (int)t->k;
-	t->flags_unlike = (u8)unlike;
-}
-
-/* Instruction k leaves the host flags alone. */
-static void flags_kept(struct jit_tr *t)
-{
-	if (flags_live(t))
-		t->flags_of = (int)t->k;
 }
 
 /* ---- moves ---- */
@@ -95,11 +38,11 @@ static enum jit_result tr_load(struct jit_tr *t, const struct insn *in, unsigned
 	jit_la(t, in);
 	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, rtag));
 	if (ext == X_ZERO)
-		load_zx(e, size, XCX, host_ptr);
+		jit_load_zx(e, size, XCX, JIT_HOST);
 	else
 		x64_rm(e, 8, size == 1 ? XOP_MOVSX8 : size == 2 ? XOP_MOVSX16 : XOP_MOVSXD, XCX,
-		       host_ptr);
-	x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
+		       JIT_HOST);
+	x64_rm(e, 8, XOP_MOV_ST, XCX, jit_greg(in->reg));
 	return JIT_OK;
 }
 
@@ -110,11 +53,11 @@ static enum jit_result tr_store(struct jit_tr *t, const struct insn *in, bool im
 	jit_la(t, in);
 	jit_tlb(t, size, (s32)offsetof(struct tlb_entry, wtag));
 	if (imm) {
-		x64_mi(e, size, size == 1 ? XOP_MOV_MI - 1 : XOP_MOV_MI, 0, host_ptr, (u32)in->imm,
+		x64_mi(e, size, size == 1 ? XOP_MOV_MI - 1 : XOP_MOV_MI, 0, JIT_HOST, (u32)in->imm,
 		       size == 1 ? 1 : 4);
 	} else {
-		x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->reg));
-		store(e, size, XCX, host_ptr);
+		x64_rm(e, 8, XOP_MOV_LD, XCX, jit_greg(in->reg));
+		store(e, size, XCX, JIT_HOST);
 	}
 	return JIT_OK;
 }
@@ -136,7 +79,7 @@ static enum jit_result tr_mem_move(struct jit_tr *t, const struct insn *in)
 		return tr_load(t, in, 2, X_SIGN);
 	if (in->fn == op_movsxd && size == 8)
 		return tr_load(t, in, 4, X_SIGN);
-	if (in->fn == op_mov_rm_r && (size != 1 || byte_ok(in, in->reg)))
+	if (in->fn == op_mov_rm_r && (size != 1 || jit_byte_ok(in, in->reg)))
 		return tr_store(t, in, false);
 	if (in->fn == op_mov_rm_imm && size != 2)
 		return tr_store(t, in, true);
@@ -146,17 +89,17 @@ static enum jit_result tr_mem_move(struct jit_tr *t, const struct insn *in)
 /* dst := src (a register), 64 bits or 32 zero-extended. */
 static void move_rr(struct x64 *e, unsigned size, unsigned dst, unsigned src)
 {
-	load_zx(e, size, XCX, greg(src));
-	x64_rm(e, 8, XOP_MOV_ST, XCX, greg(dst));
+	jit_load_zx(e, size, XCX, jit_greg(src));
+	x64_rm(e, 8, XOP_MOV_ST, XCX, jit_greg(dst));
 }
 
 static void move_ri(struct x64 *e, unsigned dst, u64 v)
 {
 	if ((u64)(s64)(s32)v == v) {
-		x64_mi(e, 8, XOP_MOV_MI, 0, greg(dst), (u32)v, 4);
+		x64_mi(e, 8, XOP_MOV_MI, 0, jit_greg(dst), (u32)v, 4);
 	} else {
 		x64_mov_imm(e, XCX, v);
-		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(dst));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, jit_greg(dst));
 	}
 }
 
@@ -174,16 +117,16 @@ static enum jit_result tr_reg_move(struct jit_tr *t, const struct insn *in)
 		move_ri(e, in->rm, at_size(in->imm, size));
 	else if (in->fn == op_mov_r_imm)
 		move_ri(e, in->reg, at_size(in->imm, size));
-	else if (in->fn == op_movzx_b && byte_ok(in, in->rm))
+	else if (in->fn == op_movzx_b && jit_byte_ok(in, in->rm))
 		move_rr(e, 1, in->reg, in->rm);
 	else if (in->fn == op_movzx_w)
 		move_rr(e, 2, in->reg, in->rm);
 	else if (in->fn == op_movsxd && size == 8) {
-		x64_rm(e, 8, XOP_MOVSXD, XCX, greg(in->rm));
-		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
+		x64_rm(e, 8, XOP_MOVSXD, XCX, jit_greg(in->rm));
+		x64_rm(e, 8, XOP_MOV_ST, XCX, jit_greg(in->reg));
 	} else
 		return JIT_NO;
-	flags_kept(t);
+	jit_flags_kept(t);
 	return JIT_OK;
 }
 
@@ -194,9 +137,9 @@ static enum jit_result tr_lea(struct jit_tr *t, const struct insn *in)
 	bool kept = jit_ea(t, in);
 	if (in->opsize == 4)
 		x64_rr(&t->e, 4, XOP_MOV_ST, XAX, XAX); /* mov eax, eax */
-	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	x64_rm(&t->e, 8, XOP_MOV_ST, XAX, jit_greg(in->reg));
 	if (kept)
-		flags_kept(t);
+		jit_flags_kept(t);
 	return JIT_OK;
 }
 
@@ -247,9 +190,9 @@ static bool alu_ok(const struct insn *in, unsigned kind, bool mem)
 		return false;
 	if (mem && !mem_ok(in))
 		return false;
-	if (size == 1 && kind < K_RM_IMM && !byte_ok(in, in->reg))
+	if (size == 1 && kind < K_RM_IMM && !jit_byte_ok(in, in->reg))
 		return false;
-	return !(size == 1 && !mem && kind != K_A_IMM && !byte_ok(in, in->rm));
+	return !(size == 1 && !mem && kind != K_A_IMM && !jit_byte_ok(in, in->rm));
 }
 
 static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const struct alu *a,
@@ -258,34 +201,34 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 	struct x64 *e = &t->e;
 	unsigned size = in->opsize;
 	bool mem = (in->flags & IF_MEM) && kind != K_A_IMM;
-	if (!alu_ok(in, kind, mem) || (a->carry_in && !cond_live(t, JIT_CC_B)))
+	if (!alu_ok(in, kind, mem) || (a->carry_in && !jit_cond_live(t, JIT_CC_B)))
 		return JIT_NO;
 	if (a->carry_in)
 		x64_rr(e, 1, XOP_SETCC + JIT_CC_B, 0, X11); /* setc r11b: kept */
-	struct x64_m rm = mem ? host_ptr : greg(in->rm), first, second;
+	struct x64_m rm = mem ? JIT_HOST : jit_greg(in->rm), first, second;
 	if (mem) {
 		bool w = a->writes && kind != K_R_RM;
 		jit_la(t, in);
 		jit_tlb(t, size, w ? (s32)offsetof(struct tlb_entry, wtag)
 				   : (s32)offsetof(struct tlb_entry, rtag));
 	}
-	first = kind == K_R_RM ? greg(in->reg) : kind == K_A_IMM ? greg(R_AX) : rm;
-	second = kind == K_RM_R ? greg(in->reg) : rm;
-	load_zx(e, size, XCX, first);
+	first = kind == K_R_RM ? jit_greg(in->reg) : kind == K_A_IMM ? jit_greg(R_AX) : rm;
+	second = kind == K_RM_R ? jit_greg(in->reg) : rm;
+	jit_load_zx(e, size, XCX, first);
 	if (kind >= K_RM_IMM)
 		x64_mov_imm(e, XDX, at_size(in->imm, size));
 	else
-		load_zx(e, size, XDX, second);
+		jit_load_zx(e, size, XDX, second);
 	if (a->carry_in)
 		x64_ri(e, 4, 0x0fba, 4, X11, 0, 1);               /* bt r11d, 0: CF back */
 	x64_rr(e, size == 8 ? 8 : 4, XOP_MOV_ST, XCX, XAX);          /* mov eax, ecx */
 	x64_rr(e, size, (u32)a->digit << 3 | (size == 1 ? 0 : 1), XDX, XAX); /* op */
 	record(t, a->cc, size);
-	flags_set(t, 0);
+	jit_flags_set(t, 0);
 	if (a->writes && kind != K_R_RM && mem)
-		store(e, size, XAX, host_ptr);
+		store(e, size, XAX, JIT_HOST);
 	else if (a->writes) /* a register: 32-bit results zero-extended */
-		store(e, size == 4 ? 8 : size, XAX, kind == K_R_RM ? greg(in->reg) : first);
+		store(e, size == 4 ? 8 : size, XAX, kind == K_R_RM ? jit_greg(in->reg) : first);
 	return JIT_OK;
 }
 
@@ -321,16 +264,16 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 		return JIT_NO;
 	unsigned mask = size == 8 ? 63u : 31u;
 	if (in->op == 0xd3) { /* by CL, 0 after masking: the exit */
-		x64_rm(e, 4, XOP_MOV_LD, XCX, greg(R_CX));
+		x64_rm(e, 4, XOP_MOV_LD, XCX, jit_greg(R_CX));
 		x64_ri(e, 4, XOP_GRP1, 4, XCX, mask, 4);
 		jit_exit_if(t, 4);                       /* je */
 		x64_rr(e, 4, XOP_MOV_ST, XCX, XDX);      /* the count, for the record */
-		load_zx(e, size, XAX, greg(in->rm));
+		jit_load_zx(e, size, XAX, jit_greg(in->rm));
 		x64_rr(e, size, 0xd3, digit, XAX);
-		load_zx(e, size, XCX, greg(in->rm));     /* the operand, as it was */
+		jit_load_zx(e, size, XCX, jit_greg(in->rm));     /* the operand, as it was */
 		record(t, cc, size);
-		flags_set(t, JIT_OF);
-		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+		jit_flags_set(t, JIT_OF);
+		x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->rm));
 		return JIT_OK;
 	}
 	if (in->op != 0xc1 && in->op != 0xd1)
@@ -338,13 +281,13 @@ static enum jit_result tr_shift(struct jit_tr *t, const struct insn *in)
 	unsigned c = (in->op == 0xd1 ? 1u : (unsigned)in->imm) & mask;
 	if (c == 0)
 		return JIT_NO;
-	load_zx(e, size, XCX, greg(in->rm));
+	jit_load_zx(e, size, XCX, jit_greg(in->rm));
 	x64_rr(e, size, XOP_MOV_ST, XCX, XAX);
 	x64_ri(e, size, XOP_SHIFT_I, digit, XAX, c, 1);
 	x64_mov_imm(e, XDX, c);
 	record(t, cc, size);
-	flags_set(t, c != 1 ? JIT_OF : 0); /* OF: for a count of 1 only */
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	jit_flags_set(t, c != 1 ? JIT_OF : 0); /* OF: for a count of 1 only */
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->rm));
 	return JIT_OK;
 }
 
@@ -371,9 +314,9 @@ static enum jit_result tr_rotate(struct jit_tr *t, const struct insn *in)
 	x64_rm(e, 1, XOP_MOV_ST - 1, XAX, xm(XDI, OFF(cc_rot_prev)));
 	x64_patch(rot1, e->p);
 	x64_patch(rot2, e->p);
-	load_zx(e, size, XAX, greg(in->rm));
+	jit_load_zx(e, size, XAX, jit_greg(in->rm));
 	x64_ri(e, size, XOP_SHIFT_I, left ? 0 : 1, XAX, c, 1);
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->rm));
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), left ? CC_ROL : CC_ROR, 4);
 	t->cc_now = left ? CC_ROL : CC_ROR; /* cc_size stays the op's before */
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_rot)));
@@ -390,10 +333,10 @@ static enum jit_result tr_shiftx(struct jit_tr *t, const struct insn *in)
 	unsigned digit = in->fn == op_shlx ? 4 : in->fn == op_shrx ? 5 : 7;
 	if ((in->flags & IF_MEM) || in->vex_l || in->vex_v >= 16 || (size != 4 && size != 8))
 		return JIT_NO;
-	x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->vex_v));
-	load_zx(e, size, XAX, greg(in->rm));
+	x64_rm(e, 8, XOP_MOV_LD, XCX, jit_greg(in->vex_v));
+	jit_load_zx(e, size, XAX, jit_greg(in->rm));
 	x64_rr(e, size, 0xd3, digit, XAX);
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->reg));
 	return JIT_OK;
 }
 
@@ -405,13 +348,13 @@ static enum jit_result tr_imul(struct jit_tr *t, const struct insn *in)
 	unsigned size = in->opsize;
 	if ((in->flags & IF_MEM) || (size != 4 && size != 8))
 		return JIT_NO;
-	load_zx(e, size, XAX, greg(in->reg));
-	x64_rm(e, size, 0x0faf, XAX, greg(in->rm));
+	jit_load_zx(e, size, XAX, jit_greg(in->reg));
+	x64_rm(e, size, 0x0faf, XAX, jit_greg(in->rm));
 	x64_rr(e, 1, XOP_SETCC + 0, 0, XDX);   /* seto dl */
 	x64_rr(e, 4, XOP_MOVZX8, XDX, XDX);
 	x64_mov_imm(e, XCX, 0);
 	record(t, CC_MUL, size);
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->reg));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->reg));
 	return JIT_OK;
 }
 
@@ -428,14 +371,14 @@ static enum jit_result tr_mul(struct jit_tr *t, const struct insn *in)
 		jit_la(t, in);
 		jit_tlb(t, size, (s32)offsetof(struct tlb_entry, rtag));
 	}
-	load_zx(e, size, XAX, greg(R_AX));
-	x64_rm(e, size, 0xf7, 4, mem ? host_ptr : greg(in->rm)); /* mul */
-	x64_rm(e, 8, XOP_MOV_ST, XDX, greg(R_DX));
+	jit_load_zx(e, size, XAX, jit_greg(R_AX));
+	x64_rm(e, size, 0xf7, 4, mem ? JIT_HOST : jit_greg(in->rm)); /* mul */
+	x64_rm(e, 8, XOP_MOV_ST, XDX, jit_greg(R_DX));
 	x64_rr(e, 1, XOP_SETCC + 2, 0, XDX);                      /* setc dl */
 	x64_rr(e, 4, XOP_MOVZX8, XDX, XDX);
 	x64_mov_imm(e, XCX, 0);
 	record(t, CC_MUL, size);
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_AX));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(R_AX));
 	return JIT_OK;
 }
 
@@ -466,264 +409,15 @@ static enum jit_result tr_incdec(struct jit_tr *t, const struct insn *in)
 		x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_cf_op)), (u32)t->cc_now, 1);
 		x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_cf_size)), t->cc_size_now, 1);
 	}
-	x64_rm(e, 8, XOP_MOV_LD, XAX, greg(in->rm));
+	x64_rm(e, 8, XOP_MOV_LD, XAX, jit_greg(in->rm));
 	x64_rr(e, 8, 0xff, inc ? 0 : 1, XAX);            /* inc/dec rax */
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(in->rm));
+	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(in->rm));
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), inc ? CC_INC : CC_DEC, 4);
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), 8, 1);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, xm(XDI, OFF(cc_dst)));
 	t->cc_now = inc ? CC_INC : CC_DEC;
 	t->cc_size_now = 8;
-	flags_set(t, JIT_CF);
-	return JIT_OK;
-}
-
-/* RAX := RSP + delta, R8 := its host address through the stack's page
- * cache (cpu.h, cpu_stack_host()), or the exit. */
-static void stack_slot(struct jit_tr *t, s32 delta)
-{
-	struct x64 *e = &t->e;
-	x64_rm(e, 8, XOP_MOV_LD, XAX, greg(R_SP));
-	if (delta)
-		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, delta));
-	x64_rr(e, 8, XOP_MOV_ST, XAX, XCX);
-	x64_ri(e, 8, XOP_GRP1, 4, XCX, (u32)~0xff8u, 4);
-	x64_rm(e, 8, 0x3b, XCX, xm(XDI, OFF(sp_cache.page)));
-	jit_exit_if(t, 5);
-	x64_rm(e, 8, XOP_MOV_LD, X8, xm(XDI, OFF(sp_cache.addend)));
-	x64_rr(e, 8, XOP_ALU_RM_R, XAX, X8);
-}
-
-static enum jit_result tr_push_pop(struct jit_tr *t, const struct insn *in)
-{
-	struct x64 *e = &t->e;
-	if (in->opsize != 8)
-		return JIT_NO;
-	if (in->fn == op_push_r) {
-		stack_slot(t, -8);
-		x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->reg)); /* PUSH RSP: the old value */
-		x64_rm(e, 8, XOP_MOV_ST, XCX, host_ptr);
-		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
-	} else {
-		stack_slot(t, 0);
-		x64_rm(e, 8, XOP_MOV_LD, XCX, host_ptr);
-		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
-		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
-		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg)); /* POP RSP: the value */
-	}
-	return JIT_OK;
-}
-
-/* ---- flags consumers and branches ---- */
-
-/* RAX := the address `off` bytes after the block start, which must be
- * canonical (else the exit: the handler raises #GP). */
-static void next_rip(struct jit_tr *t, s64 off, bool check)
-{
-	struct x64 *e = &t->e;
-	x64_rm(e, 8, XOP_MOV_LD, XAX, xm(XDI, OFF(cur_block_rip)));
-	if ((s32)off == off) {
-		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, (s32)off));
-	} else {
-		x64_mov_imm(e, XCX, (u64)off);
-		x64_rr(e, 8, XOP_ALU_RM_R, XCX, XAX);
-	}
-	if (check) {
-		x64_rr(e, 8, XOP_MOV_ST, XAX, XCX);
-		x64_ri(e, 8, XOP_SHIFT_I, 4, XCX, 16, 1); /* shl rcx, 16 */
-		x64_ri(e, 8, XOP_SHIFT_I, 7, XCX, 16, 1); /* sar rcx, 16 */
-		x64_rr(e, 8, 0x39, XAX, XCX);             /* cmp rcx, rax */
-		jit_exit_if(t, 5);
-	}
-}
-
-/* The block ends at in, going on at `off` from the block start. */
-static enum jit_result leave(struct jit_tr *t, const struct insn *in, s64 off, bool check)
-{
-	next_rip(t, off, check);
-	jit_end_block(t, in, false);
-	return JIT_END;
-}
-
-/* Jcc: taken, the block ends; not taken, it ends too if in is its last
- * instruction, else it goes on (exec.c, follow()). */
-static enum jit_result tr_jcc(struct jit_tr *t, const struct insn *in)
-{
-	if (!cond_live(t, in->op & 0xf))
-		return JIT_NO;
-	u8 *not_taken = x64_jcc(&t->e, (in->op & 0xf) ^ 1);
-	leave(t, in, (s64)in->next_off + (s64)in->imm, true);
-	x64_patch(not_taken, t->e.p);
-	if (t->k + 1 == t->n)
-		return leave(t, in, in->next_off, false);
-	flags_kept(t);
-	return JIT_OK;
-}
-
-static enum jit_result tr_jmp(struct jit_tr *t, const struct insn *in)
-{
-	if (t->k + 1 < t->n) { /* followed: the block goes on at the target */
-		flags_kept(t);
-		return JIT_OK;
-	}
-	return leave(t, in, (s64)in->next_off + (s64)in->imm, true);
-}
-
-/* RCX must be canonical, else the exit (the handler's #GP). */
-static void check_canonical(struct jit_tr *t)
-{
-	struct x64 *e = &t->e;
-	x64_rr(e, 8, XOP_MOV_ST, XCX, XDX);
-	x64_ri(e, 8, XOP_SHIFT_I, 4, XDX, 16, 1); /* shl rdx, 16 */
-	x64_ri(e, 8, XOP_SHIFT_I, 7, XDX, 16, 1); /* sar rdx, 16 */
-	x64_rr(e, 8, 0x39, XCX, XDX);             /* cmp rdx, rcx */
-	jit_exit_if(t, 5);
-}
-
-/* With the shadow stack on at the current CPL (cpu->sse_cur), R9 := the
- * SSP a CALL (delta -8) or RET (0) uses and R10 := its host address
- * through the shadow stack's page cache (cpu.h, cpu_shstk_host()), or the
- * exit; returns the jump that skips this when it is off. */
-static u8 *shadow_slot(struct jit_tr *t, s32 delta)
-{
-	struct x64 *e = &t->e;
-	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(sse_cur)), 0, 1);
-	u8 *off = x64_jcc(e, 4); /* je */
-	x64_rm(e, 8, XOP_MOV_LD, X9, xm(XDI, OFF(cet.ssp)));
-	if (delta)
-		x64_rm(e, 8, XOP_LEA, X9, xm(X9, delta));
-	x64_rr(e, 8, XOP_MOV_ST, X9, X10);
-	x64_ri(e, 8, XOP_GRP1, 4, X10, (u32)~0xff8u, 4);
-	x64_rm(e, 8, 0x3b, X10, xm(XDI, OFF(ss_cache.page)));
-	jit_exit_if(t, 5);
-	x64_rm(e, 8, XOP_MOV_LD, X10, xm(XDI, OFF(ss_cache.addend)));
-	x64_rr(e, 8, XOP_ALU_RM_R, X9, X10);             /* add r10, r9 */
-	return off;
-}
-
-/* SSP := R9, the slot at R10 written with RDX (CALL), before the stack. */
-static void shadow_push(struct jit_tr *t)
-{
-	struct x64 *e = &t->e;
-	x64_rm(e, 8, XOP_MOV_ST, XDX, xm(X10, 0));
-	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
-}
-
-/* CALL rel32 (fast_ops.c, call64()): the checks, then the pushes. */
-static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
-{
-	struct x64 *e = &t->e;
-	s64 to = (s64)in->next_off + (s64)in->imm;
-	if (in->opsize != 8 || (s32)to != to)
-		return JIT_NO;
-	stack_slot(t, -8);
-	x64_rm(e, 8, XOP_MOV_LD, XCX, xm(XDI, OFF(cur_block_rip)));
-	x64_rm(e, 8, XOP_LEA, XCX, xm(XCX, (s32)to));
-	check_canonical(t);
-	x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
-	x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
-	if (in->imm != 0) { /* a CALL to the next instruction leaves it alone */
-		u8 *off = shadow_slot(t, -8);
-		shadow_push(t);
-		x64_patch(off, e->p);
-	}
-	x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
-	if (t->k + 1 < t->n)
-		return JIT_OK; /* the block goes on at the target */
-	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in, false);
-	return JIT_END;
-}
-
-/* RET (C3): pop a canonical target, which must match the shadow stack's. */
-static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
-{
-	struct x64 *e = &t->e;
-	if (in->op != 0xc3 || in->opsize != 8)
-		return JIT_NO;
-	stack_slot(t, 0);
-	x64_rm(e, 8, XOP_MOV_LD, XCX, host_ptr);
-	check_canonical(t);
-	u8 *off = shadow_slot(t, 0); /* a mismatch is the handler's #CP */
-	x64_rm(e, 8, 0x3b, XCX, xm(X10, 0));
-	jit_exit_if(t, 5);
-	x64_rm(e, 8, XOP_LEA, X9, xm(X9, 8));
-	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
-	x64_patch(off, e->p);
-	x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
-	x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
-	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in, false);
-	return JIT_END;
-}
-
-/* CALL r64 and JMP r64 (fast_ops.c, indirect()): with IBT armed, the
- * tracker's WAIT_FOR_ENDBRANCH is pending (R11B = ibt_arm) for
- * jit_end_block(). NOTRACK, when IBT is armed, is the handler's. */
-static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool call)
-{
-	struct x64 *e = &t->e;
-	if (in->opsize != 8 || (in->flags & IF_MEM))
-		return JIT_NO;
-	if (in->flags & IF_NOTRACK) {
-		x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(ibt_arm)), 0, 1);
-		jit_exit_if(t, 5);
-	}
-	if (call)
-		stack_slot(t, -8);
-	x64_rm(e, 8, XOP_MOV_LD, XCX, greg(in->rm));
-	check_canonical(t);
-	if (call) {
-		x64_rm(e, 8, XOP_MOV_LD, XDX, xm(XDI, OFF(cur_block_rip)));
-		x64_rm(e, 8, XOP_LEA, XDX, xm(XDX, in->next_off));
-		u8 *off = shadow_slot(t, -8);
-		shadow_push(t);
-		x64_patch(off, e->p);
-		x64_rm(e, 8, XOP_MOV_ST, XDX, host_ptr);
-		x64_rm(e, 8, XOP_MOV_ST, XAX, greg(R_SP));
-	}
-	x64_rm(e, 4, XOP_MOVZX8, X11, xm(XDI, OFF(ibt_arm)));
-	x64_rr(e, 8, XOP_MOV_ST, XCX, XAX);
-	jit_end_block(t, in, true);
-	return JIT_END;
-}
-
-static enum jit_result tr_setcc_cmov(struct jit_tr *t, const struct insn *in)
-{
-	struct x64 *e = &t->e;
-	unsigned cc = in->op & 0xf, size = in->opsize;
-	if (!cond_live(t, cc) || (in->flags & IF_MEM))
-		return JIT_NO;
-	if (in->fn == op_setcc) {
-		if (!byte_ok(in, in->rm))
-			return JIT_NO;
-		x64_rm(e, 1, XOP_SETCC + cc, 0, greg(in->rm));
-	} else {
-		if (size != 4 && size != 8)
-			return JIT_NO;
-		load_zx(e, size, XCX, greg(in->reg));
-		x64_rm(e, size, XOP_CMOVCC + cc, XCX, greg(in->rm));
-		x64_rm(e, 8, XOP_MOV_ST, XCX, greg(in->reg));
-	}
-	flags_kept(t);
-	return JIT_OK;
-}
-
-/* ENDBR with the tracker idle and not suppressed at the current CPL changes
- * nothing (fast_ops.c, endbr_idle()); otherwise the exit. */
-static enum jit_result tr_endbr(struct jit_tr *t)
-{
-	struct x64 *e = &t->e;
-	u32 busy = (u32)(CET_WAIT_ENDBR | CET_SUPPRESS);
-	x64_mi(e, 1, 0x80, 7, xm(XDI, OFF(cpl)), 3, 1); /* cmp byte [cpl], 3 */
-	u8 *sup = x64_jcc(e, 5);
-	x64_mi(e, 8, 0xf7, 0, xm(XDI, OFF(cet.u_cet)), busy, 4); /* test */
-	u8 *done = x64_jmp(e);
-	x64_patch(sup, e->p);
-	x64_mi(e, 8, 0xf7, 0, xm(XDI, OFF(cet.s_cet)), busy, 4);
-	x64_patch(done, e->p);
-	jit_exit_if(t, 5);
+	jit_flags_set(t, JIT_CF);
 	return JIT_OK;
 }
 
@@ -732,18 +426,13 @@ static enum jit_result translate(struct jit_tr *t)
 	const struct insn *in = &t->insn[t->k];
 	if (in->run & RUN_WRAPPED)
 		return JIT_NO; /* not a form the fast handlers take either */
-	if (in->fn == op_jcc)
-		return tr_jcc(t, in);
-	if (in->fn == op_setcc || in->fn == op_cmovcc)
-		return tr_setcc_cmov(t, in);
-	if (in->fn == op_jmp_rel)
-		return tr_jmp(t, in);
+	enum jit_result r;
+	if (jit_flow(t, in, &r))
+		return r;
 	if (in->fn == op_nop || (in->fn == op_xchg_ax_r && in->reg == R_AX)) {
-		flags_kept(t);
+		jit_flags_kept(t);
 		return JIT_OK;
 	}
-	if (in->fn == op_endbr)
-		return tr_endbr(t);
 	if (in->fn == op_lea)
 		return tr_lea(t, in);
 	if (in->fn == op_shl || in->fn == op_shr || in->fn == op_sar)
@@ -758,15 +447,7 @@ static enum jit_result translate(struct jit_tr *t)
 		return tr_mul(t, in);
 	if (in->fn == op_inc_rm || in->fn == op_dec_rm)
 		return tr_incdec(t, in);
-	if (in->fn == op_push_r || in->fn == op_pop_r)
-		return tr_push_pop(t, in);
-	if (in->fn == op_call_rel)
-		return tr_call(t, in);
-	if (in->fn == op_ret)
-		return tr_ret(t, in);
-	if (in->fn == op_call_rm || in->fn == op_jmp_rm)
-		return tr_indirect(t, in, in->fn == op_call_rm);
-	enum jit_result r = tr_alu_any(t, in);
+	r = tr_alu_any(t, in);
 	if (r != JIT_NO || (in->flags & IF_MEM) == 0)
 		return r != JIT_NO ? r : tr_reg_move(t, in);
 	return mem_ok(in) ? tr_mem_move(t, in) : JIT_NO;

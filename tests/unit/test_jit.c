@@ -49,16 +49,6 @@ static unsigned n_blocks, n_insns, n_run, n_native, n_compiled, n_faulting, n_ta
 
 /* --------------------------------------------------------------- blocks */
 
-/* exec.c's wrapper for a handler that expects cpu->rip and next_rip. */
-static void op_wrapped(struct cpu *cpu, const struct insn *in)
-{
-	cpu->cur_insn = in;
-	cpu->next_rip = insn_next_rip(cpu, in);
-	cpu->rip = cpu->next_rip - in->len;
-	in->fn(cpu, in);
-	insn_next(cpu, in);
-}
-
 /* The instructions as build_block() prepares them (exec.c). */
 static bool decode_block(const struct gblk *g, const struct layout *L)
 {
@@ -71,7 +61,7 @@ static bool decode_block(const struct gblk *g, const struct layout *L)
 		in->nth = (u8)(k + 1);
 		in->run = 0;
 		if (!fast_variant(in, 8)) {
-			in->exec = op_wrapped;
+			in->exec = exec_wrapped;
 			in->run = RUN_WRAPPED | RUN_NEXT;
 		}
 		bool on = k + 1 < g->n;
