@@ -56,11 +56,6 @@ bool jit_room(const struct jit *j)
 	return j->size - j->used >= JIT_BLOCK_ROOM;
 }
 
-size_t jit_used(const struct jit *j)
-{
-	return j->used;
-}
-
 static void fix(struct jit_tr *t, u8 *at)
 {
 	if (t->nfix == JIT_MAX_FIX) {
@@ -73,11 +68,6 @@ static void fix(struct jit_tr *t, u8 *at)
 void jit_exit_if(struct jit_tr *t, unsigned cc)
 {
 	fix(t, x64_jcc(&t->e, cc));
-}
-
-void jit_exit_jmp(struct jit_tr *t)
-{
-	fix(t, x64_jmp(&t->e));
 }
 
 /* Leave to the exec handler of insn[k] (RSI = &insn[k], as the chain

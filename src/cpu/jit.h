@@ -42,7 +42,4 @@ insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n);
 struct block;
 insn_fn jit_compile_block(struct jit *j, const struct block *b);
 
-/* Host bytes of code produced so far (for -stats). */
-size_t jit_used(const struct jit *j);
-
 #endif

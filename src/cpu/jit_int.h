@@ -68,7 +68,6 @@ enum jit_result { JIT_NO, JIT_OK, JIT_END };
 
 /* jit.c */
 void jit_exit_if(struct jit_tr *t, unsigned cc);  /* to instruction k's exit on cc */
-void jit_exit_jmp(struct jit_tr *t);
 /* R8 := host address of the `size` bytes at linear RAX through the
  * current TLB's tag at tag_off (rtag or wtag), or instruction k's exit. */
 void jit_tlb(struct jit_tr *t, unsigned size, s32 tag_off);
