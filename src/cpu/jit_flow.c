@@ -10,8 +10,9 @@
 
 /* ---- the stack ---- */
 
-/* la := [cpu + from] + delta and host := its host address through the
- * one-page cache at cpu + cache (cpu.h, page_cache_hit()), or the exit. */
+/* la := [cpu + from] + delta and host := what makes [la + host] its host
+ * address through the one-page cache at cpu + cache (cpu.h,
+ * page_cache_hit()), or the exit. */
 static void cached_slot(struct jit_tr *t, s32 from, s32 delta, s32 cache, unsigned la,
 			unsigned host)
 {
@@ -24,11 +25,13 @@ static void cached_slot(struct jit_tr *t, s32 from, s32 delta, s32 cache, unsign
 	x64_rm(e, 8, 0x3b, host, xm(XDI, cache + (s32)offsetof(struct page_cache, page)));
 	jit_exit_if(t, 5);
 	x64_rm(e, 8, XOP_MOV_LD, host, xm(XDI, cache + (s32)offsetof(struct page_cache, addend)));
-	x64_rr(e, 8, XOP_ALU_RM_R, la, host);               /* add host, la */
 }
 
-/* RAX := RSP + delta, R8 := its host address through the stack's page
- * cache (cpu_stack_host()), or the exit. */
+#define STACK_SLOT xmi(XAX, X8, 0, 0)  /* stack_slot()'s [RSP + delta] */
+#define SHADOW_SLOT xmi(X9, X10, 0, 0) /* shadow_slot()'s [SSP + delta] */
+
+/* RAX := RSP + delta, STACK_SLOT its host address through the stack's
+ * page cache (cpu_stack_host()), or the exit. */
 static void stack_slot(struct jit_tr *t, s32 delta)
 {
 	cached_slot(t, OFF_R(R_SP), delta, OFF(sp_cache), XAX, X8);
@@ -42,11 +45,11 @@ static enum jit_result tr_push_pop(struct jit_tr *t, const struct insn *in)
 	if (in->fn == op_push_r) {
 		stack_slot(t, -8);
 		x64_rm(e, 8, XOP_MOV_LD, XCX, jit_greg(in->reg)); /* PUSH RSP: the old value */
-		x64_rm(e, 8, XOP_MOV_ST, XCX, JIT_HOST);
+		x64_rm(e, 8, XOP_MOV_ST, XCX, STACK_SLOT);
 		x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(R_SP));
 	} else {
 		stack_slot(t, 0);
-		x64_rm(e, 8, XOP_MOV_LD, XCX, JIT_HOST);
+		x64_rm(e, 8, XOP_MOV_LD, XCX, STACK_SLOT);
 		x64_rm(e, 8, XOP_LEA, XAX, xm(XAX, 8));
 		x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(R_SP));
 		x64_rm(e, 8, XOP_MOV_ST, XCX, jit_greg(in->reg)); /* POP RSP: the value */
@@ -121,7 +124,7 @@ static void check_canonical(struct jit_tr *t)
 }
 
 /* With the shadow stack on at the current CPL (cpu->sse_cur), R9 := the
- * SSP a CALL (delta -8) or RET (0) uses and R10 := its host address
+ * SSP a CALL (delta -8) or RET (0) uses and SHADOW_SLOT its host address
  * through the shadow stack's page cache (cpu.h, cpu_shstk_host()), or the
  * exit; returns the jump that skips this when it is off. */
 static u8 *shadow_slot(struct jit_tr *t, s32 delta)
@@ -132,11 +135,11 @@ static u8 *shadow_slot(struct jit_tr *t, s32 delta)
 	return off;
 }
 
-/* SSP := R9, the slot at R10 written with RDX (CALL), before the stack. */
+/* SSP := R9, SHADOW_SLOT written with RDX (CALL), before the stack. */
 static void shadow_push(struct jit_tr *t)
 {
 	struct x64 *e = &t->e;
-	x64_rm(e, 8, XOP_MOV_ST, XDX, xm(X10, 0));
+	x64_rm(e, 8, XOP_MOV_ST, XDX, SHADOW_SLOT);
 	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
 }
 
@@ -158,7 +161,7 @@ static enum jit_result tr_call(struct jit_tr *t, const struct insn *in)
 		shadow_push(t);
 		x64_patch(off, e->p);
 	}
-	x64_rm(e, 8, XOP_MOV_ST, XDX, JIT_HOST);
+	x64_rm(e, 8, XOP_MOV_ST, XDX, STACK_SLOT);
 	x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(R_SP));
 	if (t->k + 1 < t->n)
 		return JIT_OK; /* the block goes on at the target */
@@ -174,10 +177,10 @@ static enum jit_result tr_ret(struct jit_tr *t, const struct insn *in)
 	if (in->op != 0xc3 || in->opsize != 8)
 		return JIT_NO;
 	stack_slot(t, 0);
-	x64_rm(e, 8, XOP_MOV_LD, XCX, JIT_HOST);
+	x64_rm(e, 8, XOP_MOV_LD, XCX, STACK_SLOT);
 	check_canonical(t);
 	u8 *off = shadow_slot(t, 0); /* a mismatch is the handler's #CP */
-	x64_rm(e, 8, 0x3b, XCX, xm(X10, 0));
+	x64_rm(e, 8, 0x3b, XCX, SHADOW_SLOT);
 	jit_exit_if(t, 5);
 	x64_rm(e, 8, XOP_LEA, X9, xm(X9, 8));
 	x64_rm(e, 8, XOP_MOV_ST, X9, xm(XDI, OFF(cet.ssp)));
@@ -211,7 +214,7 @@ static enum jit_result tr_indirect(struct jit_tr *t, const struct insn *in, bool
 		u8 *off = shadow_slot(t, -8);
 		shadow_push(t);
 		x64_patch(off, e->p);
-		x64_rm(e, 8, XOP_MOV_ST, XDX, JIT_HOST);
+		x64_rm(e, 8, XOP_MOV_ST, XDX, STACK_SLOT);
 		x64_rm(e, 8, XOP_MOV_ST, XAX, jit_greg(R_SP));
 	}
 	x64_rm(e, 4, XOP_MOVZX8, X11, xm(XDI, OFF(ibt_arm)));

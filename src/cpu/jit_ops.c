@@ -167,12 +167,18 @@ static const struct alu alus[] = {
 
 enum { K_RM_R, K_R_RM, K_RM_IMM, K_A_IMM };
 
-/* The record of fast_alu.c's record(): dst = RAX, src = RDX, src2 = RCX. */
+static bool records_all(const struct insn *in);
+
+/* The record of fast_alu.c's record(): dst = RAX, src = RDX, src2 = RCX.
+ * None if the next instruction of the block records all the flags anew
+ * with nothing in between that could see them (records_all()). */
 static void record(struct jit_tr *t, enum cc_op cc, unsigned size)
 {
 	struct x64 *e = &t->e;
 	t->cc_now = (int)cc;
 	t->cc_size_now = (u8)size;
+	if (t->k + 1 < t->n && records_all(&t->insn[t->k + 1]))
+		return;
 	_Static_assert(sizeof(enum cc_op) == 4, "cc_op is an int");
 	x64_mi(e, 4, XOP_MOV_MI, 0, xm(XDI, OFF(cc_op)), cc, 4);
 	x64_mi(e, 1, XOP_MOV_MI - 1, 0, xm(XDI, OFF(cc_size)), size, 1);
@@ -232,14 +238,39 @@ static enum jit_result tr_alu(struct jit_tr *t, const struct insn *in, const str
 	return JIT_OK;
 }
 
+/* The ALU operation of in: its row of alus[] and its form, or NULL. */
+static const struct alu *alu_of(const struct insn *in, unsigned *kind)
+{
+	for (unsigned op = 0; op < sizeof(alus) / sizeof(alus[0]); op++)
+		for (*kind = 0; *kind < 4; (*kind)++)
+			if (alus[op].fn[*kind] && in->fn == alus[op].fn[*kind])
+				return &alus[op];
+	return NULL;
+}
+
+/* in surely becomes native code that reads no flags, cannot leave and
+ * records all of them: an ALU operation other than ADC/SBB on registers,
+ * or SHL/SHR/SAR of a register by an immediate count other than 0. */
+static bool records_all(const struct insn *in)
+{
+	unsigned kind, mask = in->opsize == 8 ? 63 : 31;
+	if ((in->run & RUN_WRAPPED) || (in->flags & IF_MEM))
+		return false;
+	const struct alu *a = alu_of(in, &kind);
+	if (a)
+		return !a->carry_in && alu_ok(in, kind, false);
+	if (in->fn != op_shl && in->fn != op_shr && in->fn != op_sar)
+		return false;
+	unsigned c = in->op == 0xd1 ? 1 : in->op == 0xc1 ? (unsigned)in->imm & mask : 0;
+	return (in->opsize == 4 || in->opsize == 8) && c != 0;
+}
+
 /* A 32-bit result is written whole (zero-extended); into memory, 4 bytes. */
 static enum jit_result tr_alu_any(struct jit_tr *t, const struct insn *in)
 {
-	for (unsigned op = 0; op < sizeof(alus) / sizeof(alus[0]); op++)
-		for (unsigned kind = 0; kind < 4; kind++)
-			if (alus[op].fn[kind] && in->fn == alus[op].fn[kind])
-				return tr_alu(t, in, &alus[op], kind);
-	return JIT_NO;
+	unsigned kind;
+	const struct alu *a = alu_of(in, &kind);
+	return a ? tr_alu(t, in, a, kind) : JIT_NO;
 }
 
 /* ---- shifts, multiplication, the stack ---- */
