@@ -1,15 +1,15 @@
-/* jit.h: native code for 64-bit blocks (jit.c).
+/* jit.h: native code for 64-bit blocks (jit.c, jit_ops.c, jit_flow.c).
  *
  * A block's instructions, as build_block() prepared them, are translated
- * into host code from the first one for as long as they are forms the
- * translator knows (moves, loads and stores through a software-TLB hit,
- * ALU operations, LEA, Jcc...). The code runs them the way their
- * specialized handlers would, with the same lazy-flags record, and goes
- * on through the exec handler of the first instruction it does not cover:
- * at the end of what it translated, or wherever a fast path would fall
- * back (a TLB miss, a page crossing...), with nothing of that instruction
- * done. It never faults and never calls out, so the block stays exactly
- * as precise as the interpreter's.
+ * into host code (moves, loads and stores through a software-TLB hit, ALU
+ * operations, shifts, MUL, LEA, the stack, branches...). The code runs
+ * them the way their specialized handlers would, with the same registers
+ * and lazy flags, and goes on through the exec handler of an instruction
+ * wherever a fast path would fall back (a TLB miss, a page crossing...),
+ * with nothing of that instruction done. An instruction it does not know
+ * runs through its exec handler in the middle of the code ("call-out").
+ * The code itself never faults: the handlers raise every fault, so the
+ * block stays exactly as precise as the interpreter's.
  */
 #ifndef CETVM_JIT_H
 #define CETVM_JIT_H

@@ -2,7 +2,8 @@
  *
  * Each translation does what the instruction's specialized handler does
  * (fast_ops.c, fast_alu.c, fast_misc.c): the same register results, the
- * same lazy-flags record, the same software-TLB checks, with the fallback
+ * same lazy-flags record (left out where the next instruction records all
+ * flags anew: record()), the same software-TLB checks, with the fallback
  * (the instruction's own exec) taken before anything is written. ALU
  * operations run on the host at their own size, so the host flags are the
  * guest's until the next instruction changes them: a Jcc, SETcc or CMOVcc
