@@ -603,7 +603,6 @@ static inline void store_le(u8 *p, unsigned size, u64 v)
 	}
 }
 
-/* The software-TLB entry for la in the current access class. */
 /* Note that entry i of TLB array `which` (a class of cpu->tlb, or
  * MMU_COUNT + user for cpu->itlb) is being filled. */
 static inline void cpu_tlb_touch(struct cpu *cpu, unsigned which, unsigned i)
@@ -614,6 +613,7 @@ static inline void cpu_tlb_touch(struct cpu *cpu, unsigned which, unsigned i)
 		cpu->n_touched++;
 }
 
+/* The software-TLB entry for la in the current access class. */
 static inline const struct tlb_entry *cpu_tlb_entry(const struct cpu *cpu, u64 la)
 {
 	/* &tlb_cur[(la >> 12) % TLB_SIZE], with one shift fewer */
