@@ -40,15 +40,6 @@ static const insn_fn rip_free[] = {
 	op_clc, op_stc, op_cmc, op_cld, op_std, op_lahf, op_nop, op_endbr,
 };
 
-void fast_slow(struct cpu *cpu, const struct insn *in)
-{
-	cpu->cur_insn = in;
-	cpu->next_rip = insn_next_rip(cpu, in);
-	cpu->rip = cpu->next_rip - in->len;
-	in->fn(cpu, in);
-	insn_next(cpu, in);
-}
-
 /* The exec handler for a rip_free handler. */
 static void op_direct(struct cpu *cpu, const struct insn *in)
 {

@@ -4,7 +4,7 @@
  * common case: operands in registers, or in memory through a software-TLB
  * hit at a DS/SS address (segment base 0 in 64-bit mode). Anything else --
  * a TLB miss, a page crossing, a non-canonical address, a shadow-stack
- * mismatch -- goes to fast_slow(), the opcode table's handler, before any state
+ * mismatch -- goes to exec_wrapped(), the opcode table's handler, before any state
  * changes. A non-canonical address never hits the TLB (its tags are
  * canonical), so the fast paths need no canonical check of their own.
  * Each handler then runs the rest of its block (FAST, fast_ops.h).

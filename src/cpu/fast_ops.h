@@ -3,6 +3,7 @@
 #define CETVM_FAST_OPS_H
 
 #include "cpu.h"
+#include "exec.h"
 
 /* The specialized handler for a 64-bit-mode instruction, or NULL. Sets
  * *run to the RUN_* flags it needs (RUN_NEXT for branches). */
@@ -27,10 +28,9 @@ insn_fn fast_alu_variant(const struct insn *in, bool mem_ok);
  * NOPs in register form, and LEA r32, or NULL (fast_misc.c). */
 insn_fn fast_misc_variant(const struct insn *in);
 
-/* Leave the fast path: the opcode table's handler with cpu->rip and
- * next_rip set, then the rest of the block (fast.c; out of line, so that
- * the fast paths need no stack frame). */
-void fast_slow(struct cpu *cpu, const struct insn *in);
+/* A fast path that does not apply leaves through exec.c's exec_wrapped():
+ * the opcode table's handler with cpu->rip and next_rip set, then the rest
+ * of the block (out of line, so that the fast paths need no stack frame). */
 
 /* Condition cc from the arithmetic flags in f (SDM Vol. 1 Appendix B). */
 static inline bool fast_eflags_cond(u64 f, unsigned cc)
@@ -100,7 +100,7 @@ static inline void fast_jcc(struct cpu *cpu, const struct insn *in, bool taken, 
 	} else if (likely(cpu_canonical(target) == target)) {
 		cpu->next_rip = target;
 	} else {
-		fast_slow(cpu, in);
+		exec_wrapped(cpu, in);
 		return;
 	}
 	cpu->cur_insn = in;
@@ -117,7 +117,7 @@ static inline void fast_jcc(struct cpu *cpu, const struct insn *in, bool taken, 
 		if (likely(fast_path))                           \
 			insn_next(cpu, in);                      \
 		else                                             \
-			fast_slow(cpu, in);                      \
+			exec_wrapped(cpu, in);                      \
 	}
 #define FAST_END(name, fast_path)                                \
 	static void name(struct cpu *cpu, const struct insn *in) \
@@ -125,7 +125,7 @@ static inline void fast_jcc(struct cpu *cpu, const struct insn *in, bool taken, 
 		if (likely(fast_path))                           \
 			cpu->cur_insn = in;                      \
 		else                                             \
-			fast_slow(cpu, in);                      \
+			exec_wrapped(cpu, in);                      \
 	}
 
 #endif
