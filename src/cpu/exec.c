@@ -276,15 +276,13 @@ static int follow(const struct insn *in, unsigned off)
 #define JIT_HEAT 8
 
 /* The entry of a 64-bit block without native code yet: counts its runs,
- * translates it at the last (if the arena has room: building the next
- * block flushes it otherwise), and runs it through its first exec. */
+ * translates it at the last (unless the arena is full: building the next
+ * block flushes it then), and runs it through its first exec. */
 static void op_warm(struct cpu *cpu, const struct insn *in)
 {
 	struct block *b = (struct block *)(void *)((u8 *)in - offsetof(struct block, insn));
 	if (--b->heat == 0) {
-		insn_fn fn = NULL;
-		if (jit_room(cpu->bc->jit))
-			fn = jit_compile_block(cpu->bc->jit, b);
+		insn_fn fn = jit_compile_block(cpu->bc->jit, b);
 		b->entry = fn ? fn : in->exec;
 	}
 	in->exec(cpu, in);

@@ -30,7 +30,8 @@ bool jit_room(const struct jit *j);
 
 /* An exec handler for insn[0] of a block of n instructions of 64-bit code
  * (terminator at insn[n]) that runs the block natively as far as it can;
- * NULL if it would cover no instruction. The insns must stay where they
+ * NULL if it would cover no instruction or the arena has no room left
+ * (jit_room()). The insns must stay where they
  * are for as long as the code is used. */
 insn_fn jit_compile(struct jit *j, const struct insn *insn, unsigned n);
 
